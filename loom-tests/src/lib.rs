@@ -1,0 +1,1 @@
+//! loom models of tickwire concurrency primitives.

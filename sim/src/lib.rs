@@ -1,0 +1,1 @@
+//! Deterministic simulation scenarios for tickwire.
