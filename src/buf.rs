@@ -351,6 +351,13 @@ impl WriteBuf {
         Ok(())
     }
 
+    /// Prepends `bytes` if `data_offset` is 0 (they go in front of all the
+    /// data) and the headroom holds them; returns whether it did.
+    #[inline]
+    pub(crate) fn prepend_if_room(&mut self, data_offset: usize, bytes: &[u8]) -> bool {
+        data_offset == 0 && bytes.len() <= self.head && self.prepend(bytes).is_ok()
+    }
+
     /// The data bytes from absolute offset `from` on (offsets as returned by
     /// [`end`](Self::end)), mutable, so an encoder can mask in place.
     #[inline]
@@ -374,7 +381,7 @@ impl WriteBuf {
     /// shifting the bytes behind it. Used only when a header must go in
     /// front of a payload while other frames are already queued.
     pub(crate) fn insert(&mut self, at: usize, bytes: &[u8]) -> Result<(), BufferFull> {
-        if at == self.head {
+        if at == self.head && bytes.len() <= self.head {
             return self.prepend(bytes);
         }
         self.check_room(bytes.len())?;

@@ -7,3 +7,6 @@
 pub mod buf;
 pub mod rng;
 pub mod ws;
+
+#[doc(hidden)]
+pub mod fuzz_entry;

@@ -37,8 +37,11 @@ mod writer;
 pub use close::{CloseFrame, CloseState};
 pub use error::{CloseCode, EncodeError, ProtocolError};
 pub use mask::apply_mask;
-pub use reader::{FrameReader, FrameReaderBuilder, ReadError};
-pub use writer::{FrameWriter, MessageKind};
+pub use reader::{
+    DEFAULT_BUFFER_CAPACITY, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, FrameReader,
+    FrameReaderBuilder, ReadError,
+};
+pub use writer::{FrameWriter, MessageKind, PayloadSink};
 
 /// Which end of the connection this code plays. Clients mask what they send
 /// and refuse masked frames; servers do the opposite.

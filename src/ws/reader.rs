@@ -1,9 +1,430 @@
-//! STUB
-#![allow(missing_docs, missing_debug_implementations)]
-use super::*;
-use crate::buf::BufferFull;
+//! [`FrameReader`]: bytes in, complete WebSocket messages out.
+//!
+//! Owns the read buffer and the reassembly buffer. Single-frame messages are
+//! handed out zero-copy (unmasked in place inside the read buffer);
+//! fragmented ones are reassembled into one reused buffer. Every header is
+//! checked before its payload is waited for, so limits are enforced from the
+//! header alone and a declared length never allocates more than the limits
+//! allow. Never reads a socket: the caller moves the bytes.
+
+use std::fmt;
+
+use super::close::CloseFrame;
+use super::error::{CloseCode, ProtocolError};
+use super::frame::{FrameHeader, MAX_HEADER_LEN, Opcode, decode_header};
+use super::mask::apply_mask;
+use super::{Message, Role};
+use crate::buf::{BufferFull, ReadBuf};
+
+/// Default read buffer capacity: 64 KiB.
+pub const DEFAULT_BUFFER_CAPACITY: usize = 64 * 1024;
+/// Default largest accepted frame payload: 16 MiB.
+pub const DEFAULT_MAX_FRAME_SIZE: usize = 16 * 1024 * 1024;
+/// Default largest accepted message (all fragments together): 16 MiB.
+pub const DEFAULT_MAX_MESSAGE_SIZE: usize = 16 * 1024 * 1024;
+
+/// The error [`FrameReader::read`] returns when bytes do not fit.
 pub type ReadError = BufferFull;
-pub struct FrameReader;
-pub struct FrameReaderBuilder;
-impl FrameReader { pub fn builder() -> FrameReaderBuilder { FrameReaderBuilder } pub fn read(&mut self, _b: &[u8]) -> Result<(), ReadError> { Ok(()) } pub fn next(&mut self) -> Result<Option<Message<'_>>, ProtocolError> { Ok(None) } }
-impl FrameReaderBuilder { pub fn role(self, _r: Role) -> Self { self } pub fn build(self) -> FrameReader { FrameReader } }
+
+/// Configures a [`FrameReader`].
+///
+/// # Examples
+///
+/// ```
+/// use tickwire::ws::{FrameReader, Role};
+///
+/// let reader = FrameReader::builder()
+///     .role(Role::Client)
+///     .buffer_capacity(128 * 1024)
+///     .max_frame_size(1 << 20)
+///     .max_message_size(4 << 20)
+///     .build();
+/// assert_eq!(reader.max_frame_size(), 1 << 20);
+/// ```
+#[derive(Debug, Clone)]
+pub struct FrameReaderBuilder {
+    role: Role,
+    buffer_capacity: usize,
+    max_frame_size: usize,
+    max_message_size: usize,
+}
+
+impl FrameReaderBuilder {
+    /// Which end this reader serves (default: [`Role::Client`]).
+    pub fn role(mut self, role: Role) -> Self {
+        self.role = role;
+        self
+    }
+
+    /// Initial read buffer size (default 64 KiB). The buffer grows, once, to
+    /// hold a frame larger than this, up to `max_frame_size` plus a header.
+    pub fn buffer_capacity(mut self, bytes: usize) -> Self {
+        self.buffer_capacity = bytes.max(MAX_HEADER_LEN);
+        self
+    }
+
+    /// Largest frame payload accepted (default 16 MiB); a larger one is
+    /// [`ProtocolError::FrameTooLarge`] (close code 1009).
+    pub fn max_frame_size(mut self, bytes: usize) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Largest message accepted, all fragments together (default 16 MiB); a
+    /// larger one is [`ProtocolError::MessageTooLarge`] (close code 1009).
+    pub fn max_message_size(mut self, bytes: usize) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Builds the reader, allocating its read buffer.
+    pub fn build(self) -> FrameReader {
+        FrameReader {
+            role: self.role,
+            buf: ReadBuf::with_capacity(self.buffer_capacity),
+            buffer_limit: self
+                .buffer_capacity
+                .max(self.max_frame_size.saturating_add(MAX_HEADER_LEN)),
+            max_frame_size: self.max_frame_size,
+            max_message_size: self.max_message_size,
+            consumed: 0,
+            need: MAX_HEADER_LEN,
+            fragmented: None,
+            assembly: Vec::new(),
+            utf8_checked: 0,
+            assembly_returned: false,
+            closed: false,
+            error: None,
+        }
+    }
+}
+
+/// Where the message [`FrameReader::next`] is about to hand out lies.
+#[derive(Debug, Clone, Copy)]
+enum Ready {
+    /// A single frame: opcode, absolute payload start in the read buffer,
+    /// payload length.
+    Frame(Opcode, usize, usize),
+    /// A reassembled message in the reassembly buffer.
+    Assembled(Partial),
+}
+
+/// A message kind under reassembly.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Partial {
+    Text,
+    Binary,
+}
+
+/// Decodes WebSocket frames from bytes into [`Message`]s.
+///
+/// Feed bytes with [`read`](Self::read), or read straight into
+/// [`spare`](Self::spare) and report them with [`filled`](Self::filled);
+/// then call [`next`](Self::next) until it returns `Ok(None)`. A message
+/// borrows the reader and is valid until the next call.
+///
+/// After a [`ProtocolError`] the reader is spent: every later `next` returns
+/// the same error. After a Close frame it yields nothing more.
+///
+/// # Examples
+///
+/// ```
+/// use tickwire::ws::{FrameReader, Message, Role};
+///
+/// let mut reader = FrameReader::builder().role(Role::Client).build();
+/// // A text message in two fragments (RFC 6455 5.7).
+/// reader.read(&[0x01, 0x03, b'H', b'e', b'l']).unwrap();
+/// assert_eq!(reader.next().unwrap(), None);
+/// reader.read(&[0x80, 0x02, b'l', b'o']).unwrap();
+/// assert_eq!(reader.next().unwrap(), Some(Message::Text("Hello")));
+/// ```
+pub struct FrameReader {
+    role: Role,
+    buf: ReadBuf,
+    buffer_limit: usize,
+    max_frame_size: usize,
+    max_message_size: usize,
+    /// Bytes of the last message handed out, consumed at the next call.
+    consumed: usize,
+    /// Contiguous bytes the next step needs, counted from the unread start.
+    need: usize,
+    fragmented: Option<Partial>,
+    assembly: Vec<u8>,
+    /// Prefix of `assembly` known to be valid UTF-8 (text messages).
+    utf8_checked: usize,
+    /// The last message handed out was `assembly`: clear it at the next call.
+    assembly_returned: bool,
+    closed: bool,
+    error: Option<ProtocolError>,
+}
+
+impl FrameReader {
+    /// A builder with the defaults: client role, 64 KiB buffer, 16 MiB
+    /// frame and message limits.
+    pub fn builder() -> FrameReaderBuilder {
+        FrameReaderBuilder {
+            role: Role::Client,
+            buffer_capacity: DEFAULT_BUFFER_CAPACITY,
+            max_frame_size: DEFAULT_MAX_FRAME_SIZE,
+            max_message_size: DEFAULT_MAX_MESSAGE_SIZE,
+        }
+    }
+
+    /// The role this reader checks frames for.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configured frame payload limit.
+    pub fn max_frame_size(&self) -> usize {
+        self.max_frame_size
+    }
+
+    /// The configured message limit.
+    pub fn max_message_size(&self) -> usize {
+        self.max_message_size
+    }
+
+    /// Bytes received but not yet handed out as messages.
+    pub fn buffered(&self) -> usize {
+        self.buf.len() - self.consumed.min(self.buf.len())
+    }
+
+    /// Whether a Close frame has been read.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The error this reader failed with, if it did.
+    pub fn error(&self) -> Option<&ProtocolError> {
+        self.error.as_ref()
+    }
+
+    /// Free space to read socket bytes into; never empty.
+    ///
+    /// Compacts or grows the buffer (up to `max_frame_size` plus a header) so
+    /// that the frame being received fits. Report how many bytes were
+    /// written with [`filled`](Self::filled).
+    pub fn spare(&mut self) -> &mut [u8] {
+        self.release();
+        let start = self.buf.start();
+        let need = self.need.max(self.buf.len() + 1);
+        if start + need > self.buf.capacity() || self.buf.spare().is_empty() {
+            self.buf.compact();
+            if need > self.buf.capacity() {
+                // `need` never exceeds the limit: headers over
+                // `max_frame_size` fail before their payload is waited for.
+                let _ = self.buf.grow_to(need, self.buffer_limit);
+            }
+        }
+        self.buf.spare()
+    }
+
+    /// Marks `n` bytes of [`spare`](Self::spare) as received.
+    pub fn filled(&mut self, n: usize) {
+        self.buf.filled(n);
+    }
+
+    /// Copies `bytes` into the reader.
+    ///
+    /// Fails, taking nothing, if the buffered bytes would pass the buffer's
+    /// limit (`max_frame_size` plus a header, or the initial capacity if
+    /// larger): call [`next`](Self::next) to drain messages first.
+    pub fn read(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
+        self.release();
+        self.buf.extend(bytes, self.buffer_limit)
+    }
+
+    /// Consumes what the last returned message borrowed.
+    fn release(&mut self) {
+        if self.consumed > 0 {
+            self.buf.advance(self.consumed);
+            self.consumed = 0;
+        }
+        if self.assembly_returned {
+            self.assembly.clear();
+            self.utf8_checked = 0;
+            self.assembly_returned = false;
+        }
+    }
+
+    /// Decodes the next complete message, if the buffered bytes hold one.
+    ///
+    /// `Ok(None)` means more bytes are needed (or the peer has closed).
+    /// Ping and pong frames are returned as messages; answering pings is the
+    /// caller's job at this layer.
+    #[allow(clippy::should_implement_trait)]
+    pub fn next(&mut self) -> Result<Option<Message<'_>>, ProtocolError> {
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        self.release();
+        if self.closed {
+            return Ok(None);
+        }
+        let ready = match self.advance_to_message() {
+            Ok(Some(ready)) => ready,
+            Ok(None) => return Ok(None),
+            Err(e) => {
+                self.error = Some(e.clone());
+                return Err(e);
+            }
+        };
+        // Only field-level borrows below: a payload borrows `self.buf` or
+        // `self.assembly`, so the error paths can still set `self.error`.
+        let result = match ready {
+            Ready::Frame(opcode, from, len) => {
+                let payload = &self.buf.storage()[from..from + len];
+                match opcode {
+                    Opcode::Text => simdutf8::basic::from_utf8(payload)
+                        .map(Message::Text)
+                        .map_err(|_| ProtocolError::InvalidUtf8),
+                    Opcode::Ping => Ok(Message::Ping(payload)),
+                    Opcode::Pong => Ok(Message::Pong(payload)),
+                    Opcode::Close => parse_close_payload(payload).map(Message::Close),
+                    _ => Ok(Message::Binary(payload)),
+                }
+            }
+            Ready::Assembled(Partial::Binary) => Ok(Message::Binary(&self.assembly)),
+            // Checked fragment by fragment as it arrived (so a bad byte fails
+            // at its fragment); one whole pass yields the &str without unsafe.
+            Ready::Assembled(Partial::Text) => simdutf8::basic::from_utf8(&self.assembly)
+                .map(Message::Text)
+                .map_err(|_| ProtocolError::InvalidUtf8),
+        };
+        match result {
+            Ok(message) => Ok(Some(message)),
+            Err(e) => {
+                self.error = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+
+    /// Consumes frames until one completes a message; returns where it is.
+    fn advance_to_message(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        loop {
+            let data = self.buf.data();
+            let Some((header, header_len)) = decode_header(data, self.role, false)? else {
+                self.need = MAX_HEADER_LEN;
+                return Ok(None);
+            };
+            self.check_limits(&header)?;
+            // check_limits bounds payload_len by max_frame_size (a usize).
+            let payload_len = header.payload_len as usize;
+            let total = header_len + payload_len;
+            if data.len() < total {
+                self.need = total;
+                return Ok(None);
+            }
+            self.need = MAX_HEADER_LEN;
+            if let Some(key) = header.mask {
+                apply_mask(&mut self.buf.data_mut()[header_len..total], key);
+            }
+            let from = self.buf.start() + header_len;
+            let opcode = header.opcode;
+            let single = match opcode {
+                Opcode::Text | Opcode::Binary => header.fin,
+                Opcode::Continuation => false,
+                Opcode::Close => {
+                    self.closed = true;
+                    true
+                }
+                Opcode::Ping | Opcode::Pong => true,
+            };
+            if single {
+                self.consumed = total;
+                return Ok(Some(Ready::Frame(opcode, from, payload_len)));
+            }
+            if opcode == Opcode::Text {
+                self.fragmented = Some(Partial::Text);
+            } else if opcode == Opcode::Binary {
+                self.fragmented = Some(Partial::Binary);
+            }
+            self.assembly
+                .extend_from_slice(&self.buf.storage()[from..from + payload_len]);
+            self.buf.advance(total);
+            let kind = self.fragmented.unwrap_or(Partial::Binary);
+            if kind == Partial::Text {
+                self.check_utf8_prefix(header.fin)?;
+            }
+            if header.fin {
+                self.fragmented = None;
+                self.assembly_returned = true;
+                return Ok(Some(Ready::Assembled(kind)));
+            }
+        }
+    }
+
+    /// Checks a header against the limits and the fragmentation state,
+    /// before any of its payload is waited for.
+    fn check_limits(&self, header: &FrameHeader) -> Result<(), ProtocolError> {
+        if header.payload_len > self.max_frame_size as u64 {
+            return Err(ProtocolError::FrameTooLarge {
+                size: header.payload_len,
+                max: self.max_frame_size,
+            });
+        }
+        let message_len = match (header.opcode, self.fragmented) {
+            (Opcode::Continuation, None) => return Err(ProtocolError::UnexpectedContinuation),
+            (Opcode::Text | Opcode::Binary, Some(_)) => {
+                return Err(ProtocolError::ExpectedContinuation);
+            }
+            (Opcode::Continuation, Some(_)) => self.assembly.len() as u64 + header.payload_len,
+            (Opcode::Text | Opcode::Binary, None) => header.payload_len,
+            _ => return Ok(()),
+        };
+        if message_len > self.max_message_size as u64 {
+            return Err(ProtocolError::MessageTooLarge {
+                size: message_len,
+                max: self.max_message_size,
+            });
+        }
+        Ok(())
+    }
+
+    /// Validates the newly appended part of a text message. A sequence cut
+    /// by a fragment boundary waits for the next fragment, unless `fin`.
+    fn check_utf8_prefix(&mut self, fin: bool) -> Result<(), ProtocolError> {
+        let rest = &self.assembly[self.utf8_checked..];
+        match simdutf8::compat::from_utf8(rest) {
+            Ok(_) => self.utf8_checked = self.assembly.len(),
+            Err(e) if e.error_len().is_none() && !fin => {
+                self.utf8_checked += e.valid_up_to();
+            }
+            Err(_) => return Err(ProtocolError::InvalidUtf8),
+        }
+        Ok(())
+    }
+}
+
+/// Checks a Close payload: empty, or a sendable code and a UTF-8 reason.
+fn parse_close_payload(payload: &[u8]) -> Result<Option<CloseFrame<'_>>, ProtocolError> {
+    match payload {
+        [] => Ok(None),
+        [_] => Err(ProtocolError::InvalidCloseLength),
+        [hi, lo, reason @ ..] => {
+            let code = CloseCode(u16::from_be_bytes([*hi, *lo]));
+            if !code.is_sendable() {
+                return Err(ProtocolError::InvalidCloseCode(code.0));
+            }
+            let reason =
+                simdutf8::basic::from_utf8(reason).map_err(|_| ProtocolError::InvalidUtf8)?;
+            Ok(Some(CloseFrame { code, reason }))
+        }
+    }
+}
+
+impl fmt::Debug for FrameReader {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FrameReader")
+            .field("role", &self.role)
+            .field("buffered", &self.buffered())
+            .field("max_frame_size", &self.max_frame_size)
+            .field("max_message_size", &self.max_message_size)
+            .field("fragmented", &self.fragmented)
+            .field("closed", &self.closed)
+            .field("error", &self.error)
+            .finish()
+    }
+}
