@@ -200,7 +200,8 @@ impl FrameReader {
         self.error.as_ref()
     }
 
-    /// Free space to read socket bytes into; never empty.
+    /// Free space to read socket bytes into; never empty once
+    /// [`next`](Self::next) has returned `Ok(None)`.
     ///
     /// Compacts or grows the buffer (up to `max_frame_size` plus a header) so
     /// that the frame being received fits. Report how many bytes were
@@ -240,6 +241,10 @@ impl FrameReader {
         if self.consumed > 0 {
             self.buf.advance(self.consumed);
             self.consumed = 0;
+        }
+        if self.closed {
+            // Nothing may follow a Close (RFC 6455 5.5.1): discard it.
+            self.buf.clear();
         }
         if self.assembly_returned {
             self.assembly.clear();
