@@ -10,3 +10,11 @@ pub mod ws;
 
 #[doc(hidden)]
 pub mod fuzz_entry;
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
+
+#[doc = include_str!("../docs/websocket.md")]
+#[cfg(doctest)]
+pub struct WebsocketDocDoctests;

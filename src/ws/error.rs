@@ -143,9 +143,7 @@ impl ProtocolError {
     pub const fn close_code(&self) -> CloseCode {
         match self {
             Self::InvalidUtf8 => CloseCode::INVALID_PAYLOAD,
-            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => {
-                CloseCode::MESSAGE_TOO_BIG
-            }
+            Self::FrameTooLarge { .. } | Self::MessageTooLarge { .. } => CloseCode::MESSAGE_TOO_BIG,
             _ => CloseCode::PROTOCOL_ERROR,
         }
     }
@@ -163,9 +161,7 @@ impl fmt::Display for ProtocolError {
             Self::NonMinimalLength => f.write_str("payload length not minimally encoded"),
             Self::LengthTopBitSet => f.write_str("64-bit payload length with top bit set"),
             Self::UnexpectedContinuation => f.write_str("continuation frame without a message"),
-            Self::ExpectedContinuation => {
-                f.write_str("new data frame inside a fragmented message")
-            }
+            Self::ExpectedContinuation => f.write_str("new data frame inside a fragmented message"),
             Self::InvalidCloseLength => f.write_str("close frame payload of one byte"),
             Self::InvalidCloseCode(code) => write!(f, "close code {code} is not allowed"),
             Self::InvalidUtf8 => f.write_str("invalid UTF-8 in text message or close reason"),
@@ -220,7 +216,9 @@ impl fmt::Display for EncodeError {
             Self::ControlPayloadTooLong { len } => {
                 write!(f, "control frame payload of {len} bytes is over 125")
             }
-            Self::CloseReasonTooLong { len } => write!(f, "close reason of {len} bytes is over 123"),
+            Self::CloseReasonTooLong { len } => {
+                write!(f, "close reason of {len} bytes is over 123")
+            }
             Self::InvalidCloseCode(code) => write!(f, "close code {code} may not be sent"),
             Self::DataAfterClose => f.write_str("data frame after close"),
             Self::FragmentOrder => f.write_str("fragment out of order"),

@@ -4,8 +4,8 @@
 //! can tell: opcode, reserved bits, length encoding, control frame rules and
 //! the mask bit for the reader's role. It never looks at the payload.
 
-use super::error::ProtocolError;
 use super::Role;
+use super::error::ProtocolError;
 
 /// The longest header: 2 bytes, 8 bytes of extended length, 4 of mask key.
 pub const MAX_HEADER_LEN: usize = 14;

@@ -5,10 +5,10 @@
 //! so a refused frame leaves the buffer as it was. A client's mask keys come
 //! from the injected [`RandomSource`]. Never touches a socket.
 
+use super::Role;
 use super::error::{CloseCode, EncodeError};
 use super::frame::{MAX_HEADER_LEN, Opcode, encode_header, header_len};
 use super::mask::apply_mask;
-use super::Role;
 use crate::buf::{BufferFull, WriteBuf};
 use crate::rng::{RandomSource, SeededRng};
 

@@ -1,0 +1,130 @@
+//! Zero heap allocations per message once warm, send and receive, proved
+//! with a counting global allocator (a count, not a timing: stable on any
+//! machine).
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use tickwire::buf::WriteBuf;
+use tickwire::rng::SeededRng;
+use tickwire::ws::{CloseCode, FrameReader, FrameWriter, Message, MessageKind, Role};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+static COUNTING: AtomicBool = AtomicBool::new(false);
+
+// SAFETY: defers every call to the system allocator unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if COUNTING.load(Ordering::Relaxed) {
+            ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        }
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns how many allocations it made. Tests in this file
+/// run one at a time (a single test function), so the count is ours.
+fn count<F: FnMut()>(mut f: F) -> usize {
+    ALLOCATIONS.store(0, Ordering::SeqCst);
+    COUNTING.store(true, Ordering::SeqCst);
+    f();
+    COUNTING.store(false, Ordering::SeqCst);
+    ALLOCATIONS.load(Ordering::SeqCst)
+}
+
+/// One round: a client sends a mix of messages, the server decodes them.
+fn round(
+    writer: &mut FrameWriter,
+    out: &mut WriteBuf,
+    reader: &mut FrameReader,
+    payload: &[u8],
+    text: &str,
+) -> usize {
+    let mut seen = 0;
+    writer.text(out, text).unwrap();
+    writer.binary(out, payload).unwrap();
+    writer.ping(out, b"hb").unwrap();
+    writer
+        .fragment(out, MessageKind::Text, text.as_bytes(), false)
+        .unwrap();
+    writer.pong(out, b"between").unwrap();
+    writer
+        .fragment(out, MessageKind::Text, text.as_bytes(), true)
+        .unwrap();
+    writer
+        .fragment(out, MessageKind::Binary, payload, false)
+        .unwrap();
+    writer
+        .fragment(out, MessageKind::Binary, payload, true)
+        .unwrap();
+    writer.binary_with(out, |p| p.extend(payload)).unwrap();
+    let mut pos = 0;
+    let bytes = out.data();
+    while pos < bytes.len() {
+        let spare = reader.spare();
+        let n = spare.len().min(bytes.len() - pos).min(1000);
+        spare[..n].copy_from_slice(&bytes[pos..pos + n]);
+        reader.filled(n);
+        pos += n;
+        while let Some(message) = reader.next().unwrap() {
+            if let Message::Text(t) = message {
+                assert!(t.starts_with(text));
+            }
+            seen += 1;
+        }
+    }
+    out.clear();
+    seen
+}
+
+#[test]
+fn steady_state_send_and_receive_allocate_nothing() {
+    let mut writer = FrameWriter::with_rng(Role::Client, SeededRng::from_seed(5));
+    let mut out = WriteBuf::with_limit(14, 64 * 1024, 1 << 20);
+    let mut reader = FrameReader::builder().role(Role::Server).build();
+    let payload: Vec<u8> = (0..40_000u32).map(|i| i as u8).collect();
+    let text = "price=101.25 qty=3 side=€";
+
+    // Warm up: buffers reach their working size.
+    for _ in 0..3 {
+        assert_eq!(round(&mut writer, &mut out, &mut reader, &payload, text), 7);
+    }
+    let allocations = count(|| {
+        for _ in 0..200 {
+            assert_eq!(round(&mut writer, &mut out, &mut reader, &payload, text), 7);
+        }
+    });
+    assert_eq!(
+        allocations, 0,
+        "allocations in 200 warm rounds of 7 messages"
+    );
+
+    // And the close path.
+    let allocations = count(|| {
+        writer.close(&mut out, CloseCode::NORMAL, "bye").unwrap();
+    });
+    assert_eq!(allocations, 0);
+
+    // The counter works: an allocation in the window is seen.
+    let seen = count(|| drop(std::hint::black_box(vec![1u8; 64])));
+    assert_eq!(seen, 1);
+}
