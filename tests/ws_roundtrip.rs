@@ -360,3 +360,30 @@ fn oversize_send_is_an_error_not_a_panic() {
     assert!(out.is_empty());
     writer.binary(&mut out, b"still usable").unwrap();
 }
+
+#[test]
+fn unbounded_limits_still_grow_only_with_arriving_bytes() {
+    let mut reader = FrameReader::builder()
+        .role(Role::Client)
+        .buffer_capacity(1024)
+        .max_frame_size(usize::MAX)
+        .max_message_size(usize::MAX)
+        .build();
+    // A binary frame declaring 2^62 bytes, then 3000 bytes of it.
+    let mut header = vec![0x82, 0x7F];
+    header.extend_from_slice(&(1u64 << 62).to_be_bytes());
+    reader.read(&header).unwrap();
+    assert_eq!(reader.next().unwrap(), None);
+    let mut sent = 0;
+    while sent < 3000 {
+        let spare = reader.spare();
+        // Memory follows the bytes sent: at most double what is buffered.
+        assert!(spare.len() <= 2 * (header.len() + sent).max(1024), "{}", spare.len());
+        let n = spare.len().min(3000 - sent);
+        spare[..n].fill(7);
+        reader.filled(n);
+        sent += n;
+        assert_eq!(reader.next().unwrap(), None);
+    }
+    assert_eq!(reader.buffered(), header.len() + 3000);
+}

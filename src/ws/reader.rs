@@ -213,9 +213,13 @@ impl FrameReader {
         if start + need > self.buf.capacity() || self.buf.spare().is_empty() {
             self.buf.compact();
             if need > self.buf.capacity() {
-                // `need` never exceeds the limit: headers over
-                // `max_frame_size` fail before their payload is waited for.
-                let _ = self.buf.grow_to(need, self.buffer_limit);
+                // Grow by doubling as bytes arrive, never straight to a
+                // declared length: memory follows what the peer has sent.
+                // `need` never exceeds the limit (headers over
+                // `max_frame_size` fail before their payload is waited for),
+                // so the limit only caps the last step.
+                let step = need.min(self.buf.capacity().saturating_mul(2));
+                let _ = self.buf.grow_to(step, self.buffer_limit);
             }
         }
         self.buf.spare()
