@@ -347,6 +347,8 @@ enum FailBy {
     Header(usize),
     /// Once piece `i` is in.
     EndOf(usize),
+    /// Once piece `i`'s header and the first `k` bytes of its payload are in.
+    PayloadByte(usize, usize),
 }
 
 #[derive(Debug, Clone)]
@@ -398,6 +400,11 @@ impl Case {
 
     fn by_end_of(mut self, piece: usize) -> Self {
         self.fail_by = FailBy::EndOf(piece);
+        self
+    }
+
+    fn by_payload_byte(mut self, piece: usize, k: usize) -> Self {
+        self.fail_by = FailBy::PayloadByte(piece, k);
         self
     }
 
@@ -718,6 +725,7 @@ fn run_case(c: &Case, role: Role, failures: &mut Vec<String>) -> usize {
         FailBy::End => len,
         FailBy::Header(i) => enc.header_ends[i],
         FailBy::EndOf(i) => enc.piece_ends[i],
+        FailBy::PayloadByte(i, k) => enc.header_ends[i] + k,
     };
     let mut modes: Vec<(String, Vec<usize>, Feed)> = vec![
         ("all at once".into(), vec![], Feed::Read),
@@ -1845,15 +1853,28 @@ fn utf8_cases() -> Vec<Case> {
         .fails(ProtocolError::InvalidUtf8, UTF8)
         .by_end_of(1),
     );
-    // 6.4.3 and 6.4.4 chop one frame; this reader checks a single frame once
-    // it is complete (Autobahn's NON-STRICT), so the bound is the frame's end.
-    // The feeds above cut the frame at every byte.
+    // 6.4.3 and 6.4.4 chop one frame: text still arriving is checked as it
+    // comes, so the error is due once the first bad byte (0x90 after 0xF4:
+    // above U+10FFFF) is in, long before the frame's end. The feeds above
+    // cut the frame at every byte.
     v.push(
         case(
-            "6.4.3 one frame, bad sequence mid-payload (checked once the frame is in)",
+            "6.4.3 one frame, bad sequence mid-payload (fails at the bad byte)",
             vec![text(cat(&[good, &[0xf4, 0x90, 0x80, 0x80], tail]))],
         )
-        .fails(ProtocolError::InvalidUtf8, UTF8),
+        .fails(ProtocolError::InvalidUtf8, UTF8)
+        .by_payload_byte(0, good.len() + 2),
+    );
+    v.push(
+        case(
+            "6.4.4 fragment, bad sequence mid-payload of the second fragment",
+            vec![
+                text_start(good),
+                cont_fin(cat(&[&[0xf4, 0x90, 0x80, 0x80], tail])),
+            ],
+        )
+        .fails(ProtocolError::InvalidUtf8, UTF8)
+        .by_payload_byte(1, 2),
     );
     v.push(
         case(

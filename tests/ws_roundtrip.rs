@@ -378,7 +378,11 @@ fn unbounded_limits_still_grow_only_with_arriving_bytes() {
     while sent < 3000 {
         let spare = reader.spare();
         // Memory follows the bytes sent: at most double what is buffered.
-        assert!(spare.len() <= 2 * (header.len() + sent).max(1024), "{}", spare.len());
+        assert!(
+            spare.len() <= 2 * (header.len() + sent).max(1024),
+            "{}",
+            spare.len()
+        );
         let n = spare.len().min(3000 - sent);
         spare[..n].fill(7);
         reader.filled(n);

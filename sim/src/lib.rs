@@ -19,7 +19,12 @@ pub fn scripted_client_session(seed: u64) -> Vec<u8> {
     let steps = [
         writer.text(&mut out, r#"{"op":"subscribe","args":["book.BTC"]}"#),
         writer.ping(&mut out, script[0]),
-        writer.fragment(&mut out, MessageKind::Text, br#"{"op":"order","px":"#, false),
+        writer.fragment(
+            &mut out,
+            MessageKind::Text,
+            br#"{"op":"order","px":"#,
+            false,
+        ),
         writer.ping(&mut out, script[1]),
         writer.fragment(&mut out, MessageKind::Text, br#""101.5"}"#, true),
         writer.binary(&mut out, &[1, 2, 3, 4, 5, 6, 7, 8]),

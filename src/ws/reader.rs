@@ -95,6 +95,8 @@ impl FrameReaderBuilder {
             assembly_returned: false,
             closed: false,
             error: None,
+            frame_unmasked: 0,
+            frame_checked: 0,
         }
     }
 }
@@ -156,6 +158,11 @@ pub struct FrameReader {
     assembly_returned: bool,
     closed: bool,
     error: Option<ProtocolError>,
+    /// Payload bytes of the frame in flight already unmasked in place.
+    frame_unmasked: usize,
+    /// Payload bytes of the frame in flight known to be valid UTF-8 (text
+    /// frames that arrive in pieces are checked as they arrive).
+    frame_checked: usize,
 }
 
 impl FrameReader {
@@ -324,12 +331,21 @@ impl FrameReader {
             let total = header_len + payload_len;
             if data.len() < total {
                 self.need = total;
+                if self.checks_text_early(header.opcode) {
+                    self.check_partial_text(&header, header_len)?;
+                }
                 return Ok(None);
             }
             self.need = MAX_HEADER_LEN;
             if let Some(key) = header.mask {
-                apply_mask(&mut self.buf.data_mut()[header_len..total], key);
+                let done = self.frame_unmasked;
+                apply_mask(
+                    &mut self.buf.data_mut()[header_len + done..total],
+                    rotate_key(key, done),
+                );
             }
+            self.frame_unmasked = 0;
+            self.frame_checked = 0;
             let from = self.buf.start() + header_len;
             let opcode = header.opcode;
             let single = match opcode {
@@ -363,6 +379,41 @@ impl FrameReader {
                 return Ok(Some(Ready::Assembled(kind)));
             }
         }
+    }
+
+    /// Whether a frame of `opcode` still arriving gets its UTF-8 checked as
+    /// it comes: text that starts on a character boundary (a new text
+    /// message, or a continuation whose earlier fragments ended whole).
+    fn checks_text_early(&self, opcode: Opcode) -> bool {
+        match opcode {
+            Opcode::Text => true,
+            Opcode::Continuation => {
+                self.fragmented == Some(Partial::Text) && self.utf8_checked == self.assembly.len()
+            }
+            _ => false,
+        }
+    }
+
+    /// Unmasks and checks the part of a text frame that has arrived, so a
+    /// bad byte fails now rather than when the whole frame is in.
+    fn check_partial_text(
+        &mut self,
+        header: &FrameHeader,
+        header_len: usize,
+    ) -> Result<(), ProtocolError> {
+        let arrived = self.buf.len() - header_len;
+        let payload = &mut self.buf.data_mut()[header_len..header_len + arrived];
+        if let Some(key) = header.mask {
+            let done = self.frame_unmasked;
+            apply_mask(&mut payload[done..], rotate_key(key, done));
+        }
+        self.frame_unmasked = arrived;
+        match simdutf8::compat::from_utf8(&payload[self.frame_checked..]) {
+            Ok(_) => self.frame_checked = arrived,
+            Err(e) if e.error_len().is_none() => self.frame_checked += e.valid_up_to(),
+            Err(_) => return Err(ProtocolError::InvalidUtf8),
+        }
+        Ok(())
     }
 
     /// Checks a header against the limits and the fragmentation state,
@@ -405,6 +456,13 @@ impl FrameReader {
         }
         Ok(())
     }
+}
+
+/// The masking key as seen from payload byte `offset` on.
+#[inline]
+fn rotate_key(key: [u8; 4], offset: usize) -> [u8; 4] {
+    let o = offset & 3;
+    [key[o], key[(o + 1) & 3], key[(o + 2) & 3], key[(o + 3) & 3]]
 }
 
 /// Checks a Close payload: empty, or a sendable code and a UTF-8 reason.
