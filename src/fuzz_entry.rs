@@ -8,8 +8,9 @@ use crate::ws::{FrameReader, Message, Role};
 
 /// Drives a [`FrameReader`] with arbitrary bytes in arbitrary read splits.
 ///
-/// The first byte seeds the split sizes (1 to 64 bytes per read); the rest
-/// is the stream. Small limits make the size checks reachable.
+/// The first byte seeds the split sizes (1 to 64 bytes per read) and, by
+/// its top bit, whether bytes go in through `spare()`/`filled()` or
+/// `read()`; the rest is the stream. Small limits make the size checks reachable.
 pub fn ws_read(role: Role, data: &[u8]) {
     let Some((&split_seed, stream)) = data.split_first() else {
         return;
@@ -27,11 +28,21 @@ pub fn ws_read(role: Role, data: &[u8]) {
         seed ^= seed >> 17;
         seed ^= seed << 5;
         let step = (seed as usize % 64 + 1).min(stream.len() - pos);
-        let spare = reader.spare();
-        assert!(!spare.is_empty(), "spare() must never be empty");
-        let n = step.min(spare.len());
-        spare[..n].copy_from_slice(&stream[pos..pos + n]);
-        reader.filled(n);
+        let n = if split_seed & 0x80 == 0 {
+            let spare = reader.spare();
+            assert!(!spare.is_empty(), "spare() must never be empty");
+            let n = step.min(spare.len());
+            spare[..n].copy_from_slice(&stream[pos..pos + n]);
+            reader.filled(n);
+            n
+        } else {
+            // After next() returned Ok(None), read() always takes a byte.
+            match reader.read(&stream[pos..pos + step]) {
+                Ok(n) => n,
+                Err(e) => panic!("read refused input after a drain: {e}"),
+            }
+        };
+        assert!(n > 0);
         pos += n;
         loop {
             match reader.next() {

@@ -391,3 +391,39 @@ fn unbounded_limits_still_grow_only_with_arriving_bytes() {
     }
     assert_eq!(reader.buffered(), header.len() + 3000);
 }
+
+#[test]
+fn read_takes_what_fits_and_the_rest_after_next() {
+    // A 1024-byte frame arriving in a chunk that also holds the next frame,
+    // with the buffer limit just above one frame: nothing is refused for
+    // good, nothing is lost.
+    let mut reader = FrameReader::builder()
+        .role(Role::Client)
+        .buffer_capacity(64)
+        .max_frame_size(1024)
+        .build();
+    let mut out = WriteBuf::with_limit(14, 64, 1 << 16);
+    let mut writer = FrameWriter::new(Role::Server);
+    writer.binary(&mut out, &payload(1024, 1)).unwrap();
+    writer.binary(&mut out, &payload(64, 2)).unwrap();
+    let bytes = out.data();
+    assert_eq!(reader.read(&bytes[..1000]).unwrap(), 1000);
+    assert_eq!(reader.next().unwrap(), None);
+    let mut rest = &bytes[1000..];
+    let mut got = Vec::new();
+    while !rest.is_empty() {
+        let n = reader.read(rest).unwrap();
+        assert!(n > 0);
+        rest = &rest[n..];
+        while let Some(m) = reader.next().unwrap() {
+            got.push(Owned::from(m));
+        }
+    }
+    assert_eq!(
+        got,
+        vec![
+            Owned::Binary(payload(1024, 1)),
+            Owned::Binary(payload(64, 2))
+        ]
+    );
+}

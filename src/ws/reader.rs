@@ -237,14 +237,58 @@ impl FrameReader {
         self.buf.filled(n);
     }
 
-    /// Copies `bytes` into the reader.
+    /// Copies bytes into the reader and returns how many it took.
     ///
-    /// Fails, taking nothing, if the buffered bytes would pass the buffer's
-    /// limit (`max_frame_size` plus a header, or the initial capacity if
-    /// larger): call [`next`](Self::next) to drain messages first.
-    pub fn read(&mut self, bytes: &[u8]) -> Result<(), ReadError> {
+    /// It takes them all unless the buffer would pass its limit
+    /// (`max_frame_size` plus a header, or the initial capacity if larger);
+    /// then it takes what fits: drain messages with [`next`](Self::next) and
+    /// offer the rest again. Once `next` has returned `Ok(None)` there is
+    /// always room for at least one byte, so this loop always progresses:
+    ///
+    /// ```
+    /// use tickwire::ws::{FrameReader, Role};
+    ///
+    /// let mut reader = FrameReader::builder().role(Role::Client).build();
+    /// let mut bytes: &[u8] = &[0x82, 0x02, 1, 2, 0x82, 0x01, 3];
+    /// let mut messages = 0;
+    /// while !bytes.is_empty() {
+    ///     let n = reader.read(bytes)?;
+    ///     bytes = &bytes[n..];
+    ///     while let Some(_message) = reader.next()? {
+    ///         messages += 1;
+    ///     }
+    /// }
+    /// assert_eq!(messages, 2);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`ReadError`] only when not a single byte fits: the buffer is at its
+    /// limit with complete messages in it that `next` has not drained.
+    pub fn read(&mut self, bytes: &[u8]) -> Result<usize, ReadError> {
         self.release();
-        self.buf.extend(bytes, self.buffer_limit)
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        if self.buf.spare().len() < bytes.len() {
+            self.buf.compact();
+            let want = self.buf.len().saturating_add(bytes.len());
+            let _ = self
+                .buf
+                .grow_to(want.min(self.buffer_limit), self.buffer_limit);
+        }
+        let spare = self.buf.spare();
+        let n = spare.len().min(bytes.len());
+        if n == 0 {
+            return Err(BufferFull {
+                needed: self.buf.len() + bytes.len(),
+                limit: self.buffer_limit,
+            });
+        }
+        spare[..n].copy_from_slice(&bytes[..n]);
+        self.buf.filled(n);
+        Ok(n)
     }
 
     /// Consumes what the last returned message borrowed.

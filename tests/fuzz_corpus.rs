@@ -1,0 +1,146 @@
+//! Replays every committed fuzz input through the same library entry point
+//! its cargo-fuzz target calls, so `cargo test` on stable runs them without
+//! libFuzzer and a crash found once stays fixed.
+//!
+//! Inputs: `fuzz/corpus/<target>/` (seeds, must exist and be non-empty) and
+//! `fuzz/artifacts/<target>/` (findings, optional). Hidden files are skipped.
+
+use std::fs;
+use std::panic::{self, AssertUnwindSafe};
+use std::path::{Path, PathBuf};
+
+use tickwire::rng::SeededRng;
+use tickwire::ws::Role;
+use tickwire::ws::handshake::{self, ClientHandshake, HandshakeLimits};
+
+#[test]
+fn ws_read_client() {
+    replay("ws_read_client", |data| {
+        tickwire::fuzz_entry::ws_read(Role::Client, data)
+    });
+}
+
+#[test]
+fn ws_read_server() {
+    replay("ws_read_server", |data| {
+        tickwire::fuzz_entry::ws_read(Role::Server, data)
+    });
+}
+
+#[test]
+fn ws_handshake_request() {
+    replay(
+        "ws_handshake_request",
+        tickwire::ws::handshake::fuzz_request,
+    );
+}
+
+#[test]
+fn ws_handshake_response() {
+    replay(
+        "ws_handshake_response",
+        tickwire::ws::handshake::fuzz_response,
+    );
+}
+
+/// Seeds named `valid_*` must complete the handshake, or the fuzzer starts
+/// from errors only. Guards the response seeds' `Sec-WebSocket-Accept`,
+/// which must match the key `fuzz_response` draws from
+/// `SeededRng::from_seed(0)`.
+#[test]
+fn handshake_seeds_named_valid_are_accepted() {
+    let limits = HandshakeLimits::default();
+    for path in valid_seeds("ws_handshake_request") {
+        let data = fs::read(&path).unwrap();
+        let parsed = handshake::parse_request(&data, &limits);
+        assert!(
+            matches!(parsed, Ok(Some(_))),
+            "{}: {parsed:?}",
+            path.display()
+        );
+    }
+    let client = ClientHandshake::new("example.com", "/", &mut SeededRng::from_seed(0))
+        .protocol("chat")
+        .protocol("superchat");
+    for path in valid_seeds("ws_handshake_response") {
+        let data = fs::read(&path).unwrap();
+        let accepted = client.read_response(&data);
+        assert!(
+            matches!(accepted, Ok(Some(_))),
+            "{}: {accepted:?}",
+            path.display()
+        );
+    }
+}
+
+/// The seeds of `target` whose names start with `valid_` (at least one).
+fn valid_seeds(target: &str) -> Vec<PathBuf> {
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fuzz/corpus")
+        .join(target);
+    let seeds: Vec<PathBuf> = files_in(&corpus)
+        .unwrap_or_else(|e| panic!("seed corpus {} missing: {e}", corpus.display()))
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("valid_"))
+        })
+        .collect();
+    assert!(!seeds.is_empty(), "no valid_* seed in {}", corpus.display());
+    seeds
+}
+
+/// Runs `entry` on every input of `target`; fails listing every input that
+/// panicked (each panic's message is printed by the panic hook as it happens).
+fn replay(target: &str, entry: impl Fn(&[u8])) {
+    let inputs = inputs(target);
+    let mut failed = Vec::new();
+    for path in &inputs {
+        let data = fs::read(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        if panic::catch_unwind(AssertUnwindSafe(|| entry(&data))).is_err() {
+            eprintln!("^ panicked on {}", path.display());
+            failed.push(path.display().to_string());
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "{target}: {} of {} inputs panicked:\n  {}",
+        failed.len(),
+        inputs.len(),
+        failed.join("\n  ")
+    );
+}
+
+/// The seed corpus (required, non-empty) followed by the artifacts (if any).
+fn inputs(target: &str) -> Vec<PathBuf> {
+    let fuzz = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz");
+    let corpus = fuzz.join("corpus").join(target);
+    let mut inputs = files_in(&corpus)
+        .unwrap_or_else(|e| panic!("seed corpus {} missing: {e}", corpus.display()));
+    assert!(
+        !inputs.is_empty(),
+        "seed corpus {} is empty: run `python3 fuzz/make_seeds.py`",
+        corpus.display()
+    );
+    let artifacts = fuzz.join("artifacts").join(target);
+    if artifacts.exists() {
+        let found =
+            files_in(&artifacts).unwrap_or_else(|e| panic!("reading {}: {e}", artifacts.display()));
+        inputs.extend(found);
+    }
+    inputs
+}
+
+/// The regular, non-hidden files directly in `dir`, sorted by name.
+fn files_in(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let hidden = entry.file_name().to_string_lossy().starts_with('.');
+        if !hidden && entry.file_type()?.is_file() {
+            files.push(entry.path());
+        }
+    }
+    files.sort();
+    Ok(files)
+}
