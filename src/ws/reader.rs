@@ -87,7 +87,7 @@ impl FrameReaderBuilder {
                 .max(self.max_frame_size.saturating_add(MAX_HEADER_LEN)),
             max_frame_size: self.max_frame_size,
             max_message_size: self.max_message_size,
-            consumed: 0,
+            fast_limit: self.max_frame_size.min(self.max_message_size),
             need: MAX_HEADER_LEN,
             fragmented: None,
             assembly: Vec::new(),
@@ -146,8 +146,9 @@ pub struct FrameReader {
     buffer_limit: usize,
     max_frame_size: usize,
     max_message_size: usize,
-    /// Bytes of the last message handed out, consumed at the next call.
-    consumed: usize,
+    /// The largest payload the fast path may hand out without the full
+    /// limit checks: `min(max_frame_size, max_message_size)`.
+    fast_limit: usize,
     /// Contiguous bytes the next step needs, counted from the unread start.
     need: usize,
     fragmented: Option<Partial>,
@@ -194,7 +195,7 @@ impl FrameReader {
 
     /// Bytes received but not yet handed out as messages.
     pub fn buffered(&self) -> usize {
-        self.buf.len() - self.consumed.min(self.buf.len())
+        self.buf.len()
     }
 
     /// Whether a Close frame has been read.
@@ -291,12 +292,11 @@ impl FrameReader {
         Ok(n)
     }
 
-    /// Consumes what the last returned message borrowed.
+    /// Drops what the last returned message left behind: bytes after a
+    /// Close, a handed-out reassembled message. (Frames are consumed as they
+    /// are handed out: the message borrows the reader, so no write can reach
+    /// its bytes before it is dropped.)
     fn release(&mut self) {
-        if self.consumed > 0 {
-            self.buf.advance(self.consumed);
-            self.consumed = 0;
-        }
         if self.closed {
             // Nothing may follow a Close (RFC 6455 5.5.1): discard it.
             self.buf.clear();
@@ -314,7 +314,84 @@ impl FrameReader {
     /// Ping and pong frames are returned as messages; answering pings is the
     /// caller's job at this layer.
     #[allow(clippy::should_implement_trait)]
+    #[inline]
     pub fn next(&mut self) -> Result<Option<Message<'_>>, ProtocolError> {
+        // Fast path: a whole, final, unfragmented text or binary frame with a
+        // 7- or 16-bit length, in a reader with nothing unusual going on.
+        // Everything else (and every error) goes the general way.
+        if self.error.is_none()
+            && self.fragmented.is_none()
+            && !self.closed
+            && !self.assembly_returned
+            && self.frame_unmasked == 0
+        {
+            if let Some((b0, header_len, len, key)) = self.fast_header() {
+                let total = header_len + len;
+                let from = self.buf.start() + header_len;
+                if let Some(key) = key {
+                    apply_mask(&mut self.buf.data_mut()[header_len..total], key);
+                }
+                self.buf.advance(total);
+                let payload = &self.buf.storage()[from..from + len];
+                if b0 == 0x82 {
+                    return Ok(Some(Message::Binary(payload)));
+                }
+                return match simdutf8::basic::from_utf8(payload) {
+                    Ok(text) => Ok(Some(Message::Text(text))),
+                    Err(_) => {
+                        self.error = Some(ProtocolError::InvalidUtf8);
+                        Err(ProtocolError::InvalidUtf8)
+                    }
+                };
+            }
+        }
+        self.next_general()
+    }
+
+    /// The fast path's header check: first byte, payload length, header
+    /// length and mask key of a complete frame it may take, or `None`.
+    #[inline]
+    fn fast_header(&self) -> Option<(u8, usize, usize, Option<[u8; 4]>)> {
+        let data = self.buf.data();
+        let [b0, b1, ..] = *data else {
+            return None;
+        };
+        if b0 != 0x81 && b0 != 0x82 {
+            return None;
+        }
+        let masked = b1 & 0x80 != 0;
+        if masked != (self.role == Role::Server) {
+            return None;
+        }
+        let (len, mut header_len) = match b1 & 0x7F {
+            126 => {
+                let ext = data.get(2..4)?;
+                let len = usize::from(u16::from_be_bytes([ext[0], ext[1]]));
+                if len < 126 {
+                    return None;
+                }
+                (len, 4)
+            }
+            127 => return None,
+            n => (usize::from(n), 2),
+        };
+        let key = if masked {
+            let k = data.get(header_len..header_len + 4)?;
+            header_len += 4;
+            Some([k[0], k[1], k[2], k[3]])
+        } else {
+            None
+        };
+        if len > self.fast_limit || data.len() < header_len + len {
+            return None;
+        }
+        Some((b0, header_len, len, key))
+    }
+
+    /// The general path of [`next`](Self::next): every frame kind, every
+    /// state, every error.
+    #[cold]
+    fn next_general(&mut self) -> Result<Option<Message<'_>>, ProtocolError> {
         if let Some(error) = &self.error {
             return Err(error.clone());
         }
@@ -402,7 +479,7 @@ impl FrameReader {
                 Opcode::Ping | Opcode::Pong => true,
             };
             if single {
-                self.consumed = total;
+                self.buf.advance(total);
                 return Ok(Some(Ready::Frame(opcode, from, payload_len)));
             }
             if opcode == Opcode::Text {
