@@ -324,26 +324,25 @@ impl FrameReader {
             && !self.closed
             && !self.assembly_returned
             && self.frame_unmasked == 0
+            && let Some((b0, header_len, len, key)) = self.fast_header()
         {
-            if let Some((b0, header_len, len, key)) = self.fast_header() {
-                let total = header_len + len;
-                let from = self.buf.start() + header_len;
-                if let Some(key) = key {
-                    apply_mask(&mut self.buf.data_mut()[header_len..total], key);
-                }
-                self.buf.advance(total);
-                let payload = &self.buf.storage()[from..from + len];
-                if b0 == 0x82 {
-                    return Ok(Some(Message::Binary(payload)));
-                }
-                return match simdutf8::basic::from_utf8(payload) {
-                    Ok(text) => Ok(Some(Message::Text(text))),
-                    Err(_) => {
-                        self.error = Some(ProtocolError::InvalidUtf8);
-                        Err(ProtocolError::InvalidUtf8)
-                    }
-                };
+            let total = header_len + len;
+            let from = self.buf.start() + header_len;
+            if let Some(key) = key {
+                apply_mask(&mut self.buf.data_mut()[header_len..total], key);
             }
+            self.buf.advance(total);
+            let payload = &self.buf.storage()[from..from + len];
+            if b0 == 0x82 {
+                return Ok(Some(Message::Binary(payload)));
+            }
+            return match simdutf8::basic::from_utf8(payload) {
+                Ok(text) => Ok(Some(Message::Text(text))),
+                Err(_) => {
+                    self.error = Some(ProtocolError::InvalidUtf8);
+                    Err(ProtocolError::InvalidUtf8)
+                }
+            };
         }
         self.next_general()
     }
