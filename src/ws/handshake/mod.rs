@@ -10,7 +10,7 @@
 //! This module owns HTTP/1.1 head syntax only as far as the handshake needs
 //! it (through `httparse`, with a fixed header array on the stack). It must
 //! never read a socket or a clock, draw randomness except from the
-//! [`RandomSource`] it is handed, panic on any input, or write a byte a
+//! [`RandomSource`](crate::rng::RandomSource) it is handed, panic on any input, or write a byte a
 //! caller supplied without first checking that it cannot end a line.
 //!
 //! # Cost

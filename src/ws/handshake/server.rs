@@ -187,7 +187,7 @@ impl<'a> ClientRequest<'a> {
     ///
     /// [`UnofferedProtocol`](HandshakeError::UnofferedProtocol) if the
     /// client did not offer `protocol`; for an extra header, the same errors
-    /// as [`ClientHandshake::header`] describes. On error nothing is
+    /// as [`ClientHandshake::header`](super::ClientHandshake::header) describes. On error nothing is
     /// appended.
     pub fn write_accept(
         &self,
@@ -243,7 +243,7 @@ impl fmt::Debug for ClientRequest<'_> {
 ///
 /// [`InvalidRejectStatus`](HandshakeError::InvalidRejectStatus) for a status
 /// outside 400-599; for an extra header, the same errors as
-/// [`ClientHandshake::header`] describes. On error nothing is appended.
+/// [`ClientHandshake::header`](super::ClientHandshake::header) describes. On error nothing is appended.
 ///
 /// # Examples
 ///
