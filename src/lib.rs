@@ -5,6 +5,7 @@
 #![warn(clippy::undocumented_unsafe_blocks)]
 
 pub mod buf;
+pub mod http;
 pub mod rng;
 pub mod ws;
 

@@ -1,0 +1,277 @@
+//! The chunked transfer coding (RFC 9112 section 7.1), decoded in place.
+//!
+//! The decoder walks the encoded bytes and moves each chunk's data down to
+//! the end of the data already decoded, inside the same buffer, so the body
+//! ends up as one contiguous slice with no allocation. Decoded data never
+//! overtakes encoded data (every chunk costs at least 5 bytes of framing),
+//! so the move is always safe. Chunk extensions and trailers are skipped.
+//! Pure code over a byte slice: no I/O.
+
+use super::error::ResponseError;
+
+/// The longest chunk-size line accepted (size, extensions, CRLF).
+const MAX_SIZE_LINE: usize = 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Expecting a chunk-size line.
+    Size,
+    /// Inside a chunk's data, with this many bytes left.
+    Data(u64),
+    /// Expecting the CRLF that ends a chunk's data.
+    DataEnd,
+    /// Inside the trailer section, after the last chunk.
+    Trailers,
+    /// The body is complete.
+    Done,
+}
+
+/// In-place decoder state for one chunked body.
+///
+/// # Examples
+///
+/// ```
+/// use tickwire::http::ChunkedDecoder;
+///
+/// let mut body = *b"4\r\nWiki\r\n6;ext=1\r\npedia \r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
+/// let mut decoder = ChunkedDecoder::new(1 << 20, 8192);
+/// assert!(decoder.decode(&mut body).unwrap());
+/// assert_eq!(&body[..decoder.decoded()], b"Wikipedia ");
+/// assert_eq!(&body[decoder.consumed()..], b"NEXT"); // the next response
+/// ```
+#[derive(Debug, Clone)]
+pub struct ChunkedDecoder {
+    state: State,
+    /// Decoded bytes, contiguous from the start of the body region.
+    decoded: usize,
+    /// Position of the next encoded byte to look at.
+    scan: usize,
+    max_body: usize,
+    max_trailers: usize,
+    trailer_bytes: usize,
+}
+
+impl ChunkedDecoder {
+    /// A decoder for a body of at most `max_body` decoded bytes whose
+    /// trailers may take at most `max_trailers` bytes.
+    pub fn new(max_body: usize, max_trailers: usize) -> Self {
+        Self {
+            state: State::Size,
+            decoded: 0,
+            scan: 0,
+            max_body,
+            max_trailers,
+            trailer_bytes: 0,
+        }
+    }
+
+    /// Decoded body bytes so far: `body[..decoded()]`.
+    pub fn decoded(&self) -> usize {
+        self.decoded
+    }
+
+    /// Encoded bytes used so far; once done, the length of the whole
+    /// encoded body (bytes after it belong to the next response).
+    pub fn consumed(&self) -> usize {
+        self.scan
+    }
+
+    /// Whether the last chunk and the trailers have been read.
+    pub fn is_done(&self) -> bool {
+        self.state == State::Done
+    }
+
+    /// Decodes what `body` holds (the body region as buffered so far, from
+    /// its first encoded byte; it may only grow between calls). Returns
+    /// whether the body is complete.
+    pub fn decode(&mut self, body: &mut [u8]) -> Result<bool, ResponseError> {
+        loop {
+            match self.state {
+                State::Done => return Ok(true),
+                State::Size => {
+                    let found = find_line(&body[self.scan..], MAX_SIZE_LINE)
+                        .map_err(|_| ResponseError::InvalidChunkSize)?;
+                    let Some(line_len) = found else {
+                        return Ok(false);
+                    };
+                    let line = &body[self.scan..self.scan + line_len - 2];
+                    let size = parse_size_line(line)?;
+                    self.scan += line_len;
+                    if size == 0 {
+                        self.state = State::Trailers;
+                        continue;
+                    }
+                    let total = self.decoded as u64 + size;
+                    if total > self.max_body as u64 {
+                        return Err(ResponseError::BodyTooLarge {
+                            size: total,
+                            limit: self.max_body,
+                        });
+                    }
+                    self.state = State::Data(size);
+                }
+                State::Data(left) => {
+                    let available = body.len() - self.scan;
+                    if available == 0 {
+                        return Ok(false);
+                    }
+                    // `left` fits in usize: it is bounded by max_body.
+                    let take = available.min(left as usize);
+                    body.copy_within(self.scan..self.scan + take, self.decoded);
+                    self.decoded += take;
+                    self.scan += take;
+                    let left = left - take as u64;
+                    self.state = if left == 0 {
+                        State::DataEnd
+                    } else {
+                        State::Data(left)
+                    };
+                }
+                State::DataEnd => match body.get(self.scan..self.scan + 2) {
+                    None if body.len() - self.scan == 1 && body[self.scan] != b'\r' => {
+                        return Err(ResponseError::MissingChunkCrlf);
+                    }
+                    None => return Ok(false),
+                    Some(b"\r\n") => {
+                        self.scan += 2;
+                        self.state = State::Size;
+                    }
+                    Some(_) => return Err(ResponseError::MissingChunkCrlf),
+                },
+                State::Trailers => {
+                    let room = self.max_trailers.saturating_sub(self.trailer_bytes).max(2);
+                    let found = find_line(&body[self.scan..], room).map_err(|e| match e {
+                        LineError::TooLong => ResponseError::HeadTooLarge {
+                            limit: self.max_trailers,
+                        },
+                        LineError::Malformed => ResponseError::MalformedHead,
+                    })?;
+                    let Some(line_len) = found else {
+                        return Ok(false);
+                    };
+                    self.scan += line_len;
+                    if line_len == 2 {
+                        self.state = State::Done;
+                    } else {
+                        self.trailer_bytes += line_len;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Why a line could not be found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LineError {
+    /// A bare LF, or a CR not followed by LF.
+    Malformed,
+    /// No end within the allowed length.
+    TooLong,
+}
+
+/// Finds a CRLF-terminated line at the start of `bytes`: its length with the
+/// CRLF, or `None` if it has not all arrived.
+fn find_line(bytes: &[u8], max: usize) -> Result<Option<usize>, LineError> {
+    let window = &bytes[..bytes.len().min(max)];
+    match window.iter().position(|&b| b == b'\n' || b == b'\r') {
+        Some(i) if window[i] == b'\n' => Err(LineError::Malformed),
+        Some(i) => match bytes.get(i + 1) {
+            Some(b'\n') if i + 2 <= max => Ok(Some(i + 2)),
+            Some(b'\n') => Err(LineError::TooLong),
+            Some(_) => Err(LineError::Malformed),
+            None if i + 1 >= max => Err(LineError::TooLong),
+            None => Ok(None),
+        },
+        None if bytes.len() >= max => Err(LineError::TooLong),
+        None => Ok(None),
+    }
+}
+
+/// Parses `1*HEXDIG [ BWS ; extensions ]` (the line without its CRLF).
+fn parse_size_line(line: &[u8]) -> Result<u64, ResponseError> {
+    let digits = line
+        .iter()
+        .position(|b| !b.is_ascii_hexdigit())
+        .unwrap_or(line.len());
+    if digits == 0 {
+        return Err(ResponseError::InvalidChunkSize);
+    }
+    let mut size: u64 = 0;
+    for &b in &line[..digits] {
+        let nibble = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            _ => b - b'A' + 10,
+        };
+        size = size
+            .checked_mul(16)
+            .and_then(|s| s.checked_add(u64::from(nibble)))
+            .ok_or(ResponseError::ChunkSizeOverflow)?;
+    }
+    let rest = &line[digits..];
+    let rest = rest.trim_ascii_start();
+    if !(rest.is_empty() || rest[0] == b';') {
+        return Err(ResponseError::InvalidChunkSize);
+    }
+    // Extensions are skipped; they may not hold control bytes.
+    if rest.iter().any(|&b| b < b' ' && b != b'\t') {
+        return Err(ResponseError::InvalidChunkSize);
+    }
+    Ok(size)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode_all(encoded: &[u8]) -> Result<(Vec<u8>, usize), ResponseError> {
+        let mut buf = encoded.to_vec();
+        let mut d = ChunkedDecoder::new(1 << 20, 1024);
+        if d.decode(&mut buf)? {
+            Ok((buf[..d.decoded()].to_vec(), d.consumed()))
+        } else {
+            Err(ResponseError::UnexpectedEof)
+        }
+    }
+
+    #[test]
+    fn decodes_and_reports_consumed() {
+        let (body, used) = decode_all(b"3\r\nabc\r\n0\r\n\r\nrest").unwrap();
+        assert_eq!(body, b"abc");
+        assert_eq!(used, 13);
+    }
+
+    #[test]
+    fn rejects_bad_framing() {
+        assert_eq!(decode_all(b"g\r\n"), Err(ResponseError::InvalidChunkSize));
+        assert_eq!(decode_all(b"\r\n"), Err(ResponseError::InvalidChunkSize));
+        assert_eq!(decode_all(b"3\nabc"), Err(ResponseError::InvalidChunkSize));
+        assert_eq!(
+            decode_all(b"3 x\r\nabc"),
+            Err(ResponseError::InvalidChunkSize)
+        );
+        assert_eq!(
+            decode_all(b"10000000000000000\r\n"),
+            Err(ResponseError::ChunkSizeOverflow)
+        );
+        assert_eq!(
+            decode_all(b"3\r\nabcX\r\n"),
+            Err(ResponseError::MissingChunkCrlf)
+        );
+        assert_eq!(
+            decode_all(b"3\r\nabc\rX"),
+            Err(ResponseError::MissingChunkCrlf)
+        );
+        assert!(matches!(
+            decode_all(b"200000\r\n"),
+            Err(ResponseError::BodyTooLarge { .. })
+        ));
+    }
+
+    #[test]
+    fn extensions_and_whitespace_before_them_are_skipped() {
+        let (body, _) = decode_all(b"3 ;a=b\r\nabc\r\n0;last\r\n\r\n").unwrap();
+        assert_eq!(body, b"abc");
+    }
+}
