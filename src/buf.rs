@@ -172,6 +172,12 @@ impl ReadBuf {
         Ok(())
     }
 
+    /// Drops the last `n` unread bytes (clamped): for a parser that moved
+    /// bytes down inside the unread region and freed its tail.
+    pub(crate) fn drop_back(&mut self, n: usize) {
+        self.end -= n.min(self.end - self.start);
+    }
+
     /// Discards every unread byte.
     pub fn clear(&mut self) {
         self.start = 0;

@@ -70,3 +70,163 @@ fn check_message(message: &Message<'_>) {
         Message::Close(None) => {}
     }
 }
+
+/// Drives a [`ResponseReader`](crate::http::ResponseReader) with arbitrary
+/// bytes in arbitrary read splits. The first byte seeds the splits and
+/// picks the request method (HEAD or GET) and whether EOF follows.
+pub fn http_response(data: &[u8]) {
+    use crate::http::{Method, ResponseReader};
+    let Some((&seed_byte, stream)) = data.split_first() else {
+        return;
+    };
+    let method = if seed_byte & 0x40 != 0 {
+        Method::Head
+    } else {
+        Method::Get
+    };
+    let mut reader = ResponseReader::builder()
+        .buffer_capacity(64)
+        .max_head_size(512)
+        .max_headers(16)
+        .max_body_size(2048)
+        .build();
+    let mut seed = u32::from(seed_byte) | 1;
+    let mut pos = 0;
+    let mut finished = false;
+    while !finished {
+        if pos < stream.len() {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            let step = (seed as usize % 64 + 1).min(stream.len() - pos);
+            // read() takes nothing only when the buffer is at its limit; a
+            // reader that then neither fails nor hands out a response would
+            // wedge the connection forever.
+            let n = reader.read(&stream[pos..pos + step]).unwrap_or_default();
+            if n == 0 {
+                match reader.next(method) {
+                    Err(_) => return,
+                    Ok(progress) => assert!(progress.is_some(), "reader wedged at its limit"),
+                }
+            }
+            pos += n;
+        } else {
+            if seed_byte & 0x20 != 0 {
+                reader.mark_eof();
+            }
+            finished = true;
+        }
+        loop {
+            match reader.next(method) {
+                Ok(Some(resp)) => {
+                    assert!((100..1000).contains(&resp.status()));
+                    assert!(resp.body().len() <= 2048);
+                    assert!(resp.headers().count() <= 16);
+                    if method == Method::Head {
+                        assert!(resp.body().is_empty());
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    assert_eq!(reader.next(method).err(), Some(e));
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Runs the in-place chunked decoder over arbitrary bytes, fed in two
+/// parts split at the first byte's value; checks the decoded bytes match a
+/// simple reference decoder's.
+pub fn http_chunked(data: &[u8]) {
+    use crate::http::ChunkedDecoder;
+    let Some((&split, encoded)) = data.split_first() else {
+        return;
+    };
+    let split = usize::from(split).min(encoded.len());
+    let mut buf = encoded.to_vec();
+    let mut decoder = ChunkedDecoder::new(4096, 512);
+    let first = decoder.decode(&mut buf[..split]);
+    let result = match first {
+        Ok(true) => Ok(true),
+        Ok(false) => decoder.decode(&mut buf),
+        Err(e) => Err(e),
+    };
+    assert!(decoder.decoded() <= decoder.consumed().max(decoder.decoded()));
+    if let Ok(true) = result {
+        assert!(decoder.consumed() <= encoded.len());
+        assert!(decoder.decoded() <= 4096);
+        if let Some(expected) = reference_dechunk(encoded) {
+            assert_eq!(&buf[..decoder.decoded()], &expected[..]);
+        }
+    }
+}
+
+/// A plain reference decoder for the fuzz check: sizes, data and CRLFs
+/// only (returns None for anything with extensions or trailers).
+fn reference_dechunk(mut bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let line_end = bytes.windows(2).position(|w| w == b"\r\n")?;
+        let size = usize::from_str_radix(std::str::from_utf8(&bytes[..line_end]).ok()?, 16).ok()?;
+        bytes = &bytes[line_end + 2..];
+        if size == 0 {
+            return bytes.starts_with(b"\r\n").then_some(out);
+        }
+        out.extend_from_slice(bytes.get(..size)?);
+        bytes = bytes.get(size..)?.strip_prefix(b"\r\n")?;
+    }
+}
+
+/// Builds requests from arbitrary method, path, query, header and body
+/// inputs: never panics, never emits CR or LF inside a field.
+pub fn http_request_writer(data: &[u8]) {
+    use crate::http::{Method, RequestWriter};
+    let mut parts = data.split(|&b| b == 0xFF);
+    let mut next = || String::from_utf8_lossy(parts.next().unwrap_or(b"")).into_owned();
+    let (method_byte, path, key, value, name, hvalue, body) =
+        (next(), next(), next(), next(), next(), next(), next());
+    let method = match method_byte.len() % 7 {
+        0 => Method::Get,
+        1 => Method::Post,
+        2 => Method::Put,
+        3 => Method::Patch,
+        4 => Method::Delete,
+        5 => Method::Head,
+        _ => Method::Options,
+    };
+    let Ok(mut writer) = RequestWriter::builder("fuzz.example").capacity(512).build() else {
+        return;
+    };
+    let result = writer
+        .request(method, &path)
+        .query(&key, &value)
+        .header(&name, &hvalue)
+        .body(body.as_bytes())
+        .finish();
+    if let Ok(req) = result {
+        let bytes = writer.bytes(&req).unwrap_or_default();
+        let head_end = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(bytes.len(), |i| i + 4);
+        let head = &bytes[..head_end];
+        // Every CR in the head starts a CRLF, every LF ends one.
+        for (i, &b) in head.iter().enumerate() {
+            if b == b'\r' {
+                assert_eq!(head.get(i + 1), Some(&b'\n'));
+            }
+            if b == b'\n' {
+                assert_eq!(head.get(i.wrapping_sub(1)), Some(&b'\r'));
+            }
+        }
+        assert!(!head.contains(&0));
+        let mut headers = [httparse::EMPTY_HEADER; 16];
+        let mut parsed = httparse::Request::new(&mut headers);
+        assert!(matches!(
+            parsed.parse(bytes),
+            Ok(httparse::Status::Complete(_))
+        ));
+    }
+}

@@ -24,21 +24,20 @@ fn run(
     let mut got = Vec::new();
     let mut pos = 0;
     let mut i = 0;
-    let mut drain =
-        |reader: &mut ResponseReader, got: &mut Vec<Got>| -> Result<(), ResponseError> {
-            while let Some(r) = reader.next(method)? {
-                got.push(Got {
-                    status: r.status(),
-                    headers: r
-                        .headers()
-                        .map(|(n, v)| (n.to_owned(), v.to_vec()))
-                        .collect(),
-                    body: r.body().to_vec(),
-                    keep_alive: r.is_keep_alive(),
-                });
-            }
-            Ok(())
-        };
+    let drain = |reader: &mut ResponseReader, got: &mut Vec<Got>| -> Result<(), ResponseError> {
+        while let Some(r) = reader.next(method)? {
+            got.push(Got {
+                status: r.status(),
+                headers: r
+                    .headers()
+                    .map(|(n, v)| (n.to_owned(), v.to_vec()))
+                    .collect(),
+                body: r.body().to_vec(),
+                keep_alive: r.is_keep_alive(),
+            });
+        }
+        Ok(())
+    };
     while pos < bytes.len() {
         let step = splits[i % splits.len()].max(1).min(bytes.len() - pos);
         i += 1;
@@ -403,4 +402,26 @@ proptest! {
     fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..2000), split in 1usize..300, eof: bool) {
         let _ = run(&bytes, &[split], Method::Get, eof);
     }
+}
+
+#[test]
+fn tiny_chunks_cost_no_more_buffer_than_the_body() {
+    // 60 KiB of body in 1-byte chunks is 360 KiB on the wire; the reader's
+    // buffer limit (2 heads + body + 4 KiB) must still take it all.
+    let body: Vec<u8> = (0..60_000u32).map(|i| i as u8).collect();
+    let bytes = chunk(&body, &[1]);
+    let mut reader = ResponseReader::builder()
+        .buffer_capacity(256)
+        .max_body_size(64 * 1024)
+        .build();
+    let mut rest = &bytes[..];
+    let mut got = None;
+    while !rest.is_empty() {
+        let n = reader.read(rest).expect("never wedged at the limit");
+        rest = &rest[n..];
+        if let Some(r) = reader.next(Method::Get).unwrap() {
+            got = Some(r.body().to_vec());
+        }
+    }
+    assert_eq!(got.unwrap(), body);
 }

@@ -81,6 +81,20 @@ impl ChunkedDecoder {
         self.state == State::Done
     }
 
+    /// Closes the gap between the decoded data and the encoded bytes not yet
+    /// used (the framing already read), moving the latter down. Returns how
+    /// many bytes at the end of `body` are now free: the caller drops them
+    /// from its buffer. Keeps a body sent in tiny chunks from costing more
+    /// buffer than its decoded size plus one chunk.
+    pub fn compact(&mut self, body: &mut [u8]) -> usize {
+        let gap = self.scan - self.decoded;
+        if gap > 0 {
+            body.copy_within(self.scan.., self.decoded);
+            self.scan = self.decoded;
+        }
+        gap
+    }
+
     /// Decodes what `body` holds (the body region as buffered so far, from
     /// its first encoded byte; it may only grow between calls). Returns
     /// whether the body is complete.

@@ -299,6 +299,8 @@ impl ResponseReader {
                     if self.decoder.decode(body)? {
                         Some((self.decoder.decoded(), self.decoder.consumed()))
                     } else {
+                        let freed = self.decoder.compact(body);
+                        self.buf.drop_back(freed);
                         None
                     }
                 }
