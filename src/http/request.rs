@@ -15,13 +15,13 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use super::builder::{RequestBuilder, Target};
+use super::check::{check_header, check_path, is_host_byte, push_header};
 use super::error::RequestError;
+use super::sign::RequestSigner;
 
 /// Default request buffer size: 8 KiB.
 pub const DEFAULT_REQUEST_CAPACITY: usize = 8 * 1024;
-
-/// Headers the writer writes itself and a caller may not add.
-const RESERVED: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
 
 /// Writer ids: a handle names the writer that sealed it.
 static NEXT_WRITER_ID: AtomicU64 = AtomicU64::new(1);
@@ -62,7 +62,7 @@ impl Method {
 
     /// Methods whose request normally carries a body: an empty one is sent
     /// as `Content-Length: 0` so servers that insist on a length are happy.
-    const fn expects_body(self) -> bool {
+    pub(super) const fn expects_body(self) -> bool {
         matches!(self, Self::Post | Self::Put | Self::Patch)
     }
 }
@@ -80,10 +80,10 @@ impl fmt::Display for Method {
 /// writer starts its next request, after which the handle is stale.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Request {
-    writer: u64,
-    generation: u64,
-    len: usize,
-    method: Method,
+    pub(super) writer: u64,
+    pub(super) generation: u64,
+    pub(super) len: usize,
+    pub(super) method: Method,
 }
 
 impl Request {
@@ -100,77 +100,6 @@ impl Request {
     /// The request's method (a response to `HEAD` has no body).
     pub fn method(&self) -> Method {
         self.method
-    }
-}
-
-/// What a [`RequestSigner`] sees: the request's final bytes, before it is
-/// sealed.
-#[derive(Debug, Clone, Copy)]
-pub struct SignInput<'a> {
-    /// The method.
-    pub method: Method,
-    /// The request target as written: path and query, percent-encoded.
-    pub target: &'a [u8],
-    /// The query string without its `?` (empty when there is none).
-    pub query: &'a [u8],
-    /// The body (empty when there is none).
-    pub body: &'a [u8],
-}
-
-/// Where a [`RequestSigner`] writes the headers it computes (a signature,
-/// a timestamp), straight into the writer's buffer.
-#[derive(Debug)]
-pub struct SignedHeaders<'a> {
-    spare: &'a mut [u8],
-    written: usize,
-}
-
-impl SignedHeaders<'_> {
-    /// Adds `name: value` to the request.
-    pub fn header(&mut self, name: &str, value: &[u8]) -> Result<(), RequestError> {
-        check_header(name, value)?;
-        let needed = name.len() + value.len() + 4;
-        let Some(dst) = self.spare.get_mut(self.written..self.written + needed) else {
-            return Err(RequestError::BufferFull {
-                needed: self.written + needed,
-                capacity: self.spare.len(),
-            });
-        };
-        let (n, rest) = dst.split_at_mut(name.len());
-        n.copy_from_slice(name.as_bytes());
-        rest[..2].copy_from_slice(b": ");
-        rest[2..2 + value.len()].copy_from_slice(value);
-        rest[2 + value.len()..].copy_from_slice(b"\r\n");
-        self.written += needed;
-        Ok(())
-    }
-}
-
-/// A hook that computes headers from a request's final target and body,
-/// run inside `finish()` before the request is sealed: an exchange's HMAC
-/// signature, for instance. No second buffer is involved.
-///
-/// Any `FnMut(&SignInput, &mut SignedHeaders) -> Result<(), RequestError>`
-/// that is `Send` is a signer.
-pub trait RequestSigner: Send {
-    /// Adds headers computed from `input`.
-    fn sign(
-        &mut self,
-        input: &SignInput<'_>,
-        headers: &mut SignedHeaders<'_>,
-    ) -> Result<(), RequestError>;
-}
-
-impl<F> RequestSigner for F
-where
-    F: FnMut(&SignInput<'_>, &mut SignedHeaders<'_>) -> Result<(), RequestError> + Send,
-{
-    fn sign(
-        &mut self,
-        input: &SignInput<'_>,
-        headers: &mut SignedHeaders<'_>,
-    ) -> Result<(), RequestError> {
-        self(input, headers)
     }
 }
 
@@ -276,15 +205,15 @@ impl fmt::Debug for RequestWriterBuilder {
 /// # Ok::<(), tickwire::http::RequestError>(())
 /// ```
 pub struct RequestWriter {
-    id: u64,
-    generation: u64,
-    sealed: bool,
-    storage: Box<[u8]>,
-    len: usize,
+    pub(super) id: u64,
+    pub(super) generation: u64,
+    pub(super) sealed: bool,
+    pub(super) storage: Box<[u8]>,
+    pub(super) len: usize,
     /// " HTTP/1.1\r\nHost: ..\r\nConnection: keep-alive\r\n" + defaults.
-    fixed: Box<[u8]>,
-    base_path: Box<str>,
-    signer: Option<Box<dyn RequestSigner>>,
+    pub(super) fixed: Box<[u8]>,
+    pub(super) base_path: Box<str>,
+    pub(super) signer: Option<Box<dyn RequestSigner>>,
 }
 
 impl RequestWriter {
@@ -383,464 +312,5 @@ impl fmt::Debug for RequestWriter {
             .field("generation", &self.generation)
             .field("signer", &self.signer.is_some())
             .finish_non_exhaustive()
-    }
-}
-
-/// Typestate: the request target (path and query) is being written.
-#[derive(Debug)]
-pub enum Target {}
-/// Typestate: headers are being written; no more query parameters.
-#[derive(Debug)]
-pub enum Headers {}
-/// Typestate: the body is written; only `finish` remains.
-#[derive(Debug)]
-pub enum Body {}
-
-/// A request under construction. Errors are held and reported by
-/// [`finish`](Self::finish), so calls chain without `?` at every step.
-pub struct RequestBuilder<'w, S> {
-    writer: &'w mut RequestWriter,
-    method: Method,
-    error: Option<RequestError>,
-    target_start: usize,
-    query_start: usize,
-    has_query: bool,
-    body_start: usize,
-    _state: PhantomData<S>,
-}
-
-impl<S> fmt::Debug for RequestBuilder<'_, S> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("RequestBuilder")
-            .field("method", &self.method)
-            .field("len", &self.writer.len)
-            .field("error", &self.error)
-            .finish_non_exhaustive()
-    }
-}
-
-impl<'w, S> RequestBuilder<'w, S> {
-    fn fail(&mut self, error: RequestError) {
-        if self.error.is_none() {
-            self.error = Some(error);
-        }
-    }
-
-    /// Appends `bytes` if no error has happened and they fit.
-    #[inline]
-    fn put(&mut self, bytes: &[u8]) {
-        if self.error.is_some() {
-            return;
-        }
-        let w = &mut *self.writer;
-        match w.storage.get_mut(w.len..w.len + bytes.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                w.len += bytes.len();
-            }
-            None => {
-                let needed = w.len + bytes.len();
-                let capacity = w.storage.len();
-                self.fail(RequestError::BufferFull { needed, capacity });
-            }
-        }
-    }
-
-    fn into_state<T>(self) -> RequestBuilder<'w, T> {
-        RequestBuilder {
-            writer: self.writer,
-            method: self.method,
-            error: self.error,
-            target_start: self.target_start,
-            query_start: self.query_start,
-            has_query: self.has_query,
-            body_start: self.body_start,
-            _state: PhantomData,
-        }
-    }
-
-    fn header_inner(&mut self, name: &str, value: &[u8]) {
-        if let Err(e) = check_header(name, value) {
-            self.fail(e);
-            return;
-        }
-        self.put(name.as_bytes());
-        self.put(b": ");
-        self.put(value);
-        self.put(b"\r\n");
-    }
-
-    fn write_body(&mut self, body: &[u8]) {
-        let mut digits = itoa_buf();
-        let n = format_usize(body.len(), &mut digits);
-        self.put(b"Content-Length: ");
-        self.put(&digits[n..]);
-        self.put(b"\r\n\r\n");
-        self.body_start = self.writer.len;
-        self.put(body);
-    }
-
-    fn write_body_with<F>(&mut self, fill: F)
-    where
-        F: FnOnce(&mut BodySink<'_>) -> Result<(), RequestError>,
-    {
-        self.put(b"\r\n");
-        self.body_start = self.writer.len;
-        if self.error.is_some() {
-            return;
-        }
-        let w = &mut *self.writer;
-        let mut sink = BodySink {
-            spare: &mut w.storage[w.len..],
-            written: 0,
-        };
-        let result = fill(&mut sink);
-        let written = sink.written;
-        if let Err(e) = result {
-            self.fail(e);
-            return;
-        }
-        w.len += written;
-        // Content-Length goes in front of the blank line: append it, then
-        // rotate it into place (the body moves once, in place).
-        let blank = self.body_start - 2;
-        let mut digits = itoa_buf();
-        let n = format_usize(written, &mut digits);
-        let end = self.writer.len;
-        self.put(b"Content-Length: ");
-        self.put(&digits[n..]);
-        self.put(b"\r\n");
-        if self.error.is_none() {
-            let added = self.writer.len - end;
-            self.writer.storage[blank..self.writer.len].rotate_right(added);
-            self.body_start += added;
-        }
-    }
-
-    fn finish_inner(mut self) -> Result<Request, RequestError> {
-        if self.body_start == 0 {
-            if self.method.expects_body() {
-                self.put(b"Content-Length: 0\r\n");
-            }
-            self.put(b"\r\n");
-            self.body_start = self.writer.len;
-        }
-        if let Some(e) = self.error.take() {
-            self.writer.len = 0;
-            return Err(e);
-        }
-        let w = &mut *self.writer;
-        if let Some(signer) = w.signer.as_mut() {
-            let (used, spare) = w.storage.split_at_mut(w.len);
-            let target_end = used[self.target_start..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(self.target_start, |i| self.target_start + i);
-            let input = SignInput {
-                method: self.method,
-                target: &used[self.target_start..target_end],
-                query: if self.has_query {
-                    &used[self.query_start..target_end]
-                } else {
-                    &[]
-                },
-                body: &used[self.body_start..],
-            };
-            let mut headers = SignedHeaders { spare, written: 0 };
-            if let Err(e) = signer.sign(&input, &mut headers) {
-                w.len = 0;
-                return Err(e);
-            }
-            let added = headers.written;
-            if added > 0 {
-                let blank = self.body_start - 2;
-                w.storage[blank..w.len + added].rotate_right(added);
-                w.len += added;
-            }
-        }
-        w.generation += 1;
-        w.sealed = true;
-        Ok(Request {
-            writer: w.id,
-            generation: w.generation,
-            len: w.len,
-            method: self.method,
-        })
-    }
-
-    fn start_headers(&mut self) {
-        let fixed = std::mem::take(&mut self.writer.fixed);
-        self.put(&fixed);
-        self.writer.fixed = fixed;
-    }
-}
-
-impl<'w> RequestBuilder<'w, Target> {
-    /// Adds a query parameter, percent-encoding key and value (RFC 3986:
-    /// everything but `A-Z a-z 0-9 - . _ ~`).
-    pub fn query(mut self, key: &str, value: &str) -> Self {
-        if has_crlf(key.as_bytes()) || has_crlf(value.as_bytes()) {
-            self.fail(RequestError::CrlfInjection);
-            return self;
-        }
-        self.query_separator();
-        self.put_encoded(key.as_bytes());
-        self.put(b"=");
-        self.put_encoded(value.as_bytes());
-        self
-    }
-
-    /// Adds an already encoded query component as is (`a=1&b=2`). It may
-    /// not hold a space, `#` or a control byte.
-    pub fn query_raw(mut self, encoded: &str) -> Self {
-        if has_crlf(encoded.as_bytes()) {
-            self.fail(RequestError::CrlfInjection);
-            return self;
-        }
-        if !encoded.bytes().all(|b| b > b' ' && b != b'#' && b != 0x7f) {
-            self.fail(RequestError::InvalidPath);
-            return self;
-        }
-        self.query_separator();
-        self.put(encoded.as_bytes());
-        self
-    }
-
-    /// Adds a header; no query parameters may follow.
-    pub fn header(self, name: &str, value: &str) -> RequestBuilder<'w, Headers> {
-        let mut next = self.into_headers();
-        next.header_inner(name, value.as_bytes());
-        next
-    }
-
-    /// Sets the body (with its `Content-Length`).
-    pub fn body(self, body: &[u8]) -> RequestBuilder<'w, Body> {
-        self.into_headers().body(body)
-    }
-
-    /// Writes the body in place with `fill`; `Content-Length` is filled in
-    /// afterwards.
-    pub fn body_writer<F>(self, fill: F) -> RequestBuilder<'w, Body>
-    where
-        F: FnOnce(&mut BodySink<'_>) -> Result<(), RequestError>,
-    {
-        self.into_headers().body_writer(fill)
-    }
-
-    /// Seals the request.
-    ///
-    /// # Errors
-    ///
-    /// The first error any step hit, or the signer's.
-    pub fn finish(self) -> Result<Request, RequestError> {
-        self.into_headers().finish()
-    }
-
-    fn into_headers(mut self) -> RequestBuilder<'w, Headers> {
-        self.start_headers();
-        self.into_state()
-    }
-
-    fn query_separator(&mut self) {
-        if self.has_query {
-            self.put(b"&");
-        } else {
-            self.put(b"?");
-            self.query_start = self.writer.len;
-            self.has_query = true;
-        }
-    }
-
-    fn put_encoded(&mut self, raw: &[u8]) {
-        if self.error.is_some() {
-            return;
-        }
-        const HEX: &[u8; 16] = b"0123456789ABCDEF";
-        let w = &mut *self.writer;
-        let start = w.len;
-        let mut pos = start;
-        for &b in raw {
-            let unreserved = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-            let width = if unreserved { 1 } else { 3 };
-            let Some(dst) = w.storage.get_mut(pos..pos + width) else {
-                let needed = pos + width;
-                let capacity = w.storage.len();
-                self.fail(RequestError::BufferFull { needed, capacity });
-                return;
-            };
-            if unreserved {
-                dst[0] = b;
-            } else {
-                dst[0] = b'%';
-                dst[1] = HEX[usize::from(b >> 4)];
-                dst[2] = HEX[usize::from(b & 15)];
-            }
-            pos += width;
-        }
-        w.len = pos;
-    }
-}
-
-impl<'w> RequestBuilder<'w, Headers> {
-    /// Adds a header.
-    pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.header_inner(name, value.as_bytes());
-        self
-    }
-
-    /// Sets the body (with its `Content-Length`).
-    pub fn body(mut self, body: &[u8]) -> RequestBuilder<'w, Body> {
-        self.write_body(body);
-        self.into_state()
-    }
-
-    /// Writes the body in place with `fill`; `Content-Length` is filled in
-    /// afterwards (the body then moves once, in place, by the length of
-    /// that header line).
-    pub fn body_writer<F>(mut self, fill: F) -> RequestBuilder<'w, Body>
-    where
-        F: FnOnce(&mut BodySink<'_>) -> Result<(), RequestError>,
-    {
-        self.write_body_with(fill);
-        self.into_state()
-    }
-
-    /// Seals the request.
-    ///
-    /// # Errors
-    ///
-    /// The first error any step hit, or the signer's.
-    pub fn finish(self) -> Result<Request, RequestError> {
-        self.finish_inner()
-    }
-}
-
-impl RequestBuilder<'_, Body> {
-    /// Seals the request.
-    ///
-    /// # Errors
-    ///
-    /// The first error any step hit, or the signer's.
-    pub fn finish(self) -> Result<Request, RequestError> {
-        self.finish_inner()
-    }
-}
-
-/// Where [`RequestBuilder::body_writer`] lets a caller write a body in place.
-#[derive(Debug)]
-pub struct BodySink<'a> {
-    spare: &'a mut [u8],
-    written: usize,
-}
-
-impl BodySink<'_> {
-    /// Appends `bytes` to the body.
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), RequestError> {
-        let end = self.written + bytes.len();
-        let Some(dst) = self.spare.get_mut(self.written..end) else {
-            return Err(RequestError::BufferFull {
-                needed: end,
-                capacity: self.spare.len(),
-            });
-        };
-        dst.copy_from_slice(bytes);
-        self.written = end;
-        Ok(())
-    }
-
-    /// Bytes written so far.
-    pub fn len(&self) -> usize {
-        self.written
-    }
-
-    /// Whether nothing has been written.
-    pub fn is_empty(&self) -> bool {
-        self.written == 0
-    }
-}
-
-impl std::io::Write for BodySink<'_> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        BodySink::write(self, buf).map_err(|e| std::io::Error::other(e.to_string()))?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn has_crlf(bytes: &[u8]) -> bool {
-    bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
-}
-
-fn is_host_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']' | b'_')
-}
-
-/// A path: starts with `/` (or is empty, for a base path), no space, `#` or
-/// control byte. A request path may carry a query (`/t?a=1`); a base path
-/// may not.
-fn check_path(path: &str, base: bool) -> Result<(), RequestError> {
-    if has_crlf(path.as_bytes()) {
-        return Err(RequestError::CrlfInjection);
-    }
-    let starts_well = (base && path.is_empty()) || path.starts_with('/');
-    let bytes_ok = path
-        .bytes()
-        .all(|b| b > b' ' && b != 0x7f && b != b'#' && !(base && b == b'?'));
-    if starts_well && bytes_ok {
-        Ok(())
-    } else {
-        Err(RequestError::InvalidPath)
-    }
-}
-
-/// A header a caller may add: token name not managed by the writer, value
-/// without control bytes but tab.
-fn check_header(name: &str, value: &[u8]) -> Result<(), RequestError> {
-    if has_crlf(name.as_bytes()) || has_crlf(value) {
-        return Err(RequestError::CrlfInjection);
-    }
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
-    {
-        return Err(RequestError::InvalidToken);
-    }
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
-        return Err(RequestError::ReservedHeader);
-    }
-    if !value
-        .iter()
-        .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
-    {
-        return Err(RequestError::InvalidHeaderValue);
-    }
-    Ok(())
-}
-
-fn push_header(out: &mut Vec<u8>, name: &str, value: &[u8]) {
-    out.extend_from_slice(name.as_bytes());
-    out.extend_from_slice(b": ");
-    out.extend_from_slice(value);
-    out.extend_from_slice(b"\r\n");
-}
-
-fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-/// Writes `n` in decimal at the end of `out`; returns where it starts.
-fn format_usize(mut n: usize, out: &mut [u8; 20]) -> usize {
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        out[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return i;
-        }
     }
 }
