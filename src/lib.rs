@@ -19,3 +19,7 @@ pub struct ReadmeDoctests;
 #[doc = include_str!("../docs/websocket.md")]
 #[cfg(doctest)]
 pub struct WebsocketDocDoctests;
+
+#[doc = include_str!("../docs/http.md")]
+#[cfg(doctest)]
+pub struct HttpDocDoctests;
