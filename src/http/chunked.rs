@@ -115,7 +115,7 @@ impl ChunkedDecoder {
                         self.state = State::Trailers;
                         continue;
                     }
-                    let total = self.decoded as u64 + size;
+                    let total = (self.decoded as u64).saturating_add(size);
                     if total > self.max_body as u64 {
                         return Err(ResponseError::BodyTooLarge {
                             size: total,
@@ -279,6 +279,11 @@ mod tests {
         );
         assert!(matches!(
             decode_all(b"200000\r\n"),
+            Err(ResponseError::BodyTooLarge { .. })
+        ));
+        // Largest size that parses, after some decoded bytes: no overflow.
+        assert!(matches!(
+            decode_all(b"1\r\na\r\nFFFFFFFFFFFFFFFF\r\n"),
             Err(ResponseError::BodyTooLarge { .. })
         ));
     }

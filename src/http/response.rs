@@ -355,15 +355,24 @@ impl ResponseReader {
             }
             Err(_) => return Err(ResponseError::MalformedHead),
         };
+        // Spans are offsets from the response's first byte. Every slice
+        // httparse hands back lies inside `window` (a `&'static ""` for a
+        // missing reason is the exception: it gets the empty span).
         let base = data.as_ptr() as usize;
-        let offset = |s: &[u8]| (s.as_ptr() as usize - base) as u32;
+        let span = |s: &[u8]| match (s.as_ptr() as usize).checked_sub(base) {
+            Some(start) if start + s.len() <= head_len => (start as u32, s.len() as u32),
+            _ => (0, 0),
+        };
         let status = response.code.unwrap_or(0);
+        if !(100..=999).contains(&status) {
+            return Err(ResponseError::MalformedHead);
+        }
         let minor = response.version.unwrap_or(1);
         let reason = response.reason.unwrap_or("");
         let mut head = Head {
             status,
             minor,
-            reason: (offset(reason.as_bytes()), reason.len() as u32),
+            reason: span(reason.as_bytes()),
             len: head_len,
             header_count: response.headers.len(),
             keep_alive: minor >= 1,
@@ -372,10 +381,10 @@ impl ResponseReader {
         let mut length: Option<usize> = None;
         let mut chunked = false;
         let mut transfer_encoding = false;
-        for (span, h) in self.spans.iter_mut().zip(response.headers.iter()) {
-            *span = Span {
-                name: (offset(h.name.as_bytes()), h.name.len() as u32),
-                value: (offset(h.value), h.value.len() as u32),
+        for (slot, h) in self.spans.iter_mut().zip(response.headers.iter()) {
+            *slot = Span {
+                name: span(h.name.as_bytes()),
+                value: span(h.value),
             };
             let name = h.name.as_bytes();
             if name.eq_ignore_ascii_case(b"content-length") {
