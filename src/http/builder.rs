@@ -8,7 +8,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::check::{check_header, format_usize, has_crlf, itoa_buf};
+use super::check::{check_header, format_usize, has_crlf, itoa_buf, unreserved_run};
 use super::error::RequestError;
 use super::request::{Method, Request, RequestWriter};
 use super::sign::{SignInput, SignedHeaders};
@@ -56,20 +56,18 @@ impl<'w, S> RequestBuilder<'w, S> {
     /// Appends `bytes` if no error has happened and they fit.
     #[inline]
     pub(super) fn put(&mut self, bytes: &[u8]) {
+        self.put_parts(&[bytes]);
+    }
+
+    /// Appends several pieces with one bounds check.
+    #[inline]
+    pub(super) fn put_parts(&mut self, parts: &[&[u8]]) {
         if self.error.is_some() {
             return;
         }
         let w = &mut *self.writer;
-        match w.storage.get_mut(w.len..w.len + bytes.len()) {
-            Some(dst) => {
-                dst.copy_from_slice(bytes);
-                w.len += bytes.len();
-            }
-            None => {
-                let needed = w.len + bytes.len();
-                let capacity = w.storage.len();
-                self.fail(RequestError::BufferFull { needed, capacity });
-            }
+        if let Err(e) = append(&mut w.storage, &mut w.len, parts) {
+            self.fail(e);
         }
     }
 
@@ -91,18 +89,13 @@ impl<'w, S> RequestBuilder<'w, S> {
             self.fail(e);
             return;
         }
-        self.put(name.as_bytes());
-        self.put(b": ");
-        self.put(value);
-        self.put(b"\r\n");
+        self.put_parts(&[name.as_bytes(), b": ", value, b"\r\n"]);
     }
 
     fn write_body(&mut self, body: &[u8]) {
         let mut digits = itoa_buf();
         let n = format_usize(body.len(), &mut digits);
-        self.put(b"Content-Length: ");
-        self.put(&digits[n..]);
-        self.put(b"\r\n\r\n");
+        self.put_parts(&[b"Content-Length: ", &digits[n..], b"\r\n\r\n"]);
         self.body_start = self.writer.len;
         self.put(body);
     }
@@ -196,9 +189,13 @@ impl<'w, S> RequestBuilder<'w, S> {
     }
 
     fn start_headers(&mut self) {
-        let fixed = std::mem::take(&mut self.writer.fixed);
-        self.put(&fixed);
-        self.writer.fixed = fixed;
+        if self.error.is_some() {
+            return;
+        }
+        let w = &mut *self.writer;
+        if let Err(e) = append(&mut w.storage, &mut w.len, &[&w.fixed]) {
+            self.fail(e);
+        }
     }
 }
 
@@ -206,10 +203,6 @@ impl<'w> RequestBuilder<'w, Target> {
     /// Adds a query parameter, percent-encoding key and value (RFC 3986:
     /// everything but `A-Z a-z 0-9 - . _ ~`).
     pub fn query(mut self, key: &str, value: &str) -> Self {
-        if has_crlf(key.as_bytes()) || has_crlf(value.as_bytes()) {
-            self.fail(RequestError::CrlfInjection);
-            return self;
-        }
         self.query_separator();
         self.put_encoded(key.as_bytes());
         self.put(b"=");
@@ -278,33 +271,48 @@ impl<'w> RequestBuilder<'w, Target> {
         }
     }
 
+    /// Percent-encodes `raw` into the buffer: runs of unreserved bytes are
+    /// copied whole; CR, LF and NUL (never unreserved) are refused on the
+    /// escape path, so the common case makes one pass.
     fn put_encoded(&mut self, raw: &[u8]) {
         if self.error.is_some() {
             return;
         }
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let w = &mut *self.writer;
-        let start = w.len;
-        let mut pos = start;
-        for &b in raw {
-            let unreserved = b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~');
-            let width = if unreserved { 1 } else { 3 };
-            let Some(dst) = w.storage.get_mut(pos..pos + width) else {
-                let needed = pos + width;
+        let mut pos = w.len;
+        let mut rest = raw;
+        let result = loop {
+            let run = unreserved_run(rest);
+            if run > 0 {
+                let Some(dst) = w.storage.get_mut(pos..pos + run) else {
+                    break Err(pos + run);
+                };
+                dst.copy_from_slice(&rest[..run]);
+                pos += run;
+                rest = &rest[run..];
+            }
+            let Some((&b, tail)) = rest.split_first() else {
+                break Ok(());
+            };
+            if matches!(b, b'\r' | b'\n' | 0) {
+                self.fail(RequestError::CrlfInjection);
+                return;
+            }
+            let Some(dst) = w.storage.get_mut(pos..pos + 3) else {
+                break Err(pos + 3);
+            };
+            dst.copy_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+            pos += 3;
+            rest = tail;
+        };
+        match result {
+            Ok(()) => w.len = pos,
+            Err(needed) => {
                 let capacity = w.storage.len();
                 self.fail(RequestError::BufferFull { needed, capacity });
-                return;
-            };
-            if unreserved {
-                dst[0] = b;
-            } else {
-                dst[0] = b'%';
-                dst[1] = HEX[usize::from(b >> 4)];
-                dst[2] = HEX[usize::from(b & 15)];
             }
-            pos += width;
         }
-        w.len = pos;
     }
 }
 
@@ -395,4 +403,29 @@ impl std::io::Write for BodySink<'_> {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
+}
+
+/// Appends `parts` to `storage` after `len` with one bounds check; on
+/// failure nothing is written.
+#[inline]
+pub(super) fn append(
+    storage: &mut [u8],
+    len: &mut usize,
+    parts: &[&[u8]],
+) -> Result<(), RequestError> {
+    let total: usize = parts.iter().map(|p| p.len()).sum();
+    let end = *len + total;
+    let Some(dst) = storage.get_mut(*len..end) else {
+        return Err(RequestError::BufferFull {
+            needed: end,
+            capacity: storage.len(),
+        });
+    };
+    let mut at = 0;
+    for part in parts {
+        dst[at..at + part.len()].copy_from_slice(part);
+        at += part.len();
+    }
+    *len = end;
+    Ok(())
 }

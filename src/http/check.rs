@@ -6,6 +6,72 @@ use super::error::RequestError;
 /// Headers the writer writes itself and a caller may not add.
 const RESERVED: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
 
+/// Byte classes, one table lookup per byte.
+const TOKEN: u8 = 1;
+/// Allowed in a header value: tab, visible ASCII, space, obs-text.
+const VALUE: u8 = 2;
+/// Allowed in a request path: visible ASCII but `#`, and non-ASCII.
+const PATH: u8 = 4;
+/// Left as is in a percent-encoded query (RFC 3986 unreserved).
+const UNRESERVED: u8 = 8;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if c.is_ascii_alphanumeric() {
+            class |= TOKEN | UNRESERVED;
+        }
+        if matches!(
+            c,
+            b'!' | b'#'
+                | b'$'
+                | b'%'
+                | b'&'
+                | b'\''
+                | b'*'
+                | b'+'
+                | b'-'
+                | b'.'
+                | b'^'
+                | b'_'
+                | b'`'
+                | b'|'
+                | b'~'
+        ) {
+            class |= TOKEN;
+        }
+        if matches!(c, b'-' | b'.' | b'_' | b'~') {
+            class |= UNRESERVED;
+        }
+        if c == b'\t' || (c >= b' ' && c != 0x7f) {
+            class |= VALUE;
+        }
+        if c > b' ' && c != 0x7f && c != b'#' {
+            class |= PATH;
+        }
+        t[b] = class;
+        b += 1;
+    }
+    t
+};
+
+#[inline]
+fn all_in(bytes: &[u8], class: u8) -> bool {
+    bytes.iter().all(|&b| CLASSES[usize::from(b)] & class != 0)
+}
+
+/// The length of the leading run of bytes a query leaves unencoded.
+#[inline]
+pub(super) fn unreserved_run(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .position(|&b| CLASSES[usize::from(b)] & UNRESERVED == 0)
+        .unwrap_or(bytes.len())
+}
+
 pub(super) fn has_crlf(bytes: &[u8]) -> bool {
     bytes.iter().any(|&b| matches!(b, b'\r' | b'\n' | 0))
 }
@@ -16,43 +82,46 @@ pub(super) fn is_host_byte(b: u8) -> bool {
 
 /// A path: starts with `/` (or is empty, for a base path), no space, `#` or
 /// control byte. A request path may carry a query (`/t?a=1`); a base path
-/// may not.
+/// may not. One pass; the error is worked out only on failure.
+#[inline]
 pub(super) fn check_path(path: &str, base: bool) -> Result<(), RequestError> {
-    if has_crlf(path.as_bytes()) {
-        return Err(RequestError::CrlfInjection);
+    let bytes = path.as_bytes();
+    let starts_well = (base && bytes.is_empty()) || bytes.first() == Some(&b'/');
+    if starts_well && all_in(bytes, PATH) && !(base && bytes.contains(&b'?')) {
+        return Ok(());
     }
-    let starts_well = (base && path.is_empty()) || path.starts_with('/');
-    let bytes_ok = path
-        .bytes()
-        .all(|b| b > b' ' && b != 0x7f && b != b'#' && !(base && b == b'?'));
-    if starts_well && bytes_ok {
-        Ok(())
+    Err(if has_crlf(bytes) {
+        RequestError::CrlfInjection
     } else {
-        Err(RequestError::InvalidPath)
-    }
+        RequestError::InvalidPath
+    })
 }
 
 /// A header a caller may add: token name not managed by the writer, value
-/// without control bytes but tab.
+/// without control bytes but tab. One pass per field; the error is worked
+/// out only on failure.
+#[inline]
 pub(super) fn check_header(name: &str, value: &[u8]) -> Result<(), RequestError> {
-    if has_crlf(name.as_bytes()) || has_crlf(value) {
-        return Err(RequestError::CrlfInjection);
+    let name_bytes = name.as_bytes();
+    if name_bytes.is_empty() || !all_in(name_bytes, TOKEN) {
+        return Err(if has_crlf(name_bytes) || has_crlf(value) {
+            RequestError::CrlfInjection
+        } else {
+            RequestError::InvalidToken
+        });
     }
-    if name.is_empty()
-        || !name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+    if !all_in(value, VALUE) {
+        return Err(if has_crlf(value) {
+            RequestError::CrlfInjection
+        } else {
+            RequestError::InvalidHeaderValue
+        });
+    }
+    // Only names of a reserved length can be reserved.
+    if matches!(name_bytes.len(), 4 | 10 | 14 | 17)
+        && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
     {
-        return Err(RequestError::InvalidToken);
-    }
-    if RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name)) {
         return Err(RequestError::ReservedHeader);
-    }
-    if !value
-        .iter()
-        .all(|&b| b == b'\t' || (b >= b' ' && b != 0x7f))
-    {
-        return Err(RequestError::InvalidHeaderValue);
     }
     Ok(())
 }

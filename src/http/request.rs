@@ -15,7 +15,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::builder::{RequestBuilder, Target};
+use super::builder::{RequestBuilder, Target, append};
 use super::check::{check_header, check_path, is_host_byte, push_header};
 use super::error::RequestError;
 use super::sign::RequestSigner;
@@ -269,19 +269,30 @@ impl RequestWriter {
             body_start: 0,
             _state: PhantomData,
         };
-        builder.put(method.as_str().as_bytes());
-        builder.put(b" ");
-        builder.target_start = builder.writer.len;
+        let target_start = method.as_str().len() + 1;
+        builder.target_start = target_start;
         if let Err(e) = check_path(path, false) {
             builder.fail(e);
+            return builder;
         }
-        let base = std::mem::take(&mut builder.writer.base_path);
-        builder.put(base.as_bytes());
-        builder.writer.base_path = base;
-        builder.put(path.as_bytes());
-        if let (Some(q), None) = (path.find('?'), &builder.error) {
+        let w = &mut *builder.writer;
+        let written = append(
+            &mut w.storage,
+            &mut w.len,
+            &[
+                method.as_str().as_bytes(),
+                b" ",
+                w.base_path.as_bytes(),
+                path.as_bytes(),
+            ],
+        );
+        if let Err(e) = written {
+            builder.fail(e);
+            return builder;
+        }
+        if let Some(q) = path.bytes().position(|b| b == b'?') {
             builder.has_query = true;
-            builder.query_start = builder.writer.len - (path.len() - q - 1);
+            builder.query_start = target_start + builder.writer.base_path.len() + q + 1;
         }
         builder
     }
