@@ -150,12 +150,18 @@ pub fn http_chunked(data: &[u8]) {
     let first = decoder.decode(&mut buf[..split]);
     let result = match first {
         Ok(true) => Ok(true),
-        Ok(false) => decoder.decode(&mut buf),
+        Ok(false) => {
+            // As the reader does between reads: squeeze the framing out,
+            // drop the freed tail, then go on with the rest.
+            let freed = decoder.compact(&mut buf[..split]);
+            buf.drain(split - freed..split);
+            decoder.decode(&mut buf)
+        }
         Err(e) => Err(e),
     };
-    assert!(decoder.decoded() <= decoder.consumed().max(decoder.decoded()));
+    assert!(decoder.decoded() <= decoder.consumed());
     if let Ok(true) = result {
-        assert!(decoder.consumed() <= encoded.len());
+        assert!(decoder.consumed() <= buf.len());
         assert!(decoder.decoded() <= 4096);
         if let Some(expected) = reference_dechunk(encoded) {
             assert_eq!(&buf[..decoder.decoded()], &expected[..]);

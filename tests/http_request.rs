@@ -376,3 +376,45 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+#[test]
+fn query_raw_base_path_te_and_host_rules() {
+    let mut w = RequestWriter::builder("h")
+        .base_path("/api")
+        .build()
+        .unwrap();
+    let req = w
+        .get("/x")
+        .query_raw("a=1&b=%20")
+        .query("c", "d")
+        .finish()
+        .unwrap();
+    assert_eq!(parse(w.bytes(&req).unwrap()).1, "/api/x?a=1&b=%20&c=d");
+    assert_eq!(
+        w.get("/").query_raw("a b").finish().unwrap_err(),
+        RequestError::InvalidPath
+    );
+    assert_eq!(
+        w.get("/").header("TE", "gzip").finish().unwrap_err(),
+        RequestError::ReservedHeader
+    );
+    for bad_base in ["api", "/a b", "/a?b", "/a#b"] {
+        assert_eq!(
+            RequestWriter::builder("h")
+                .base_path(bad_base)
+                .build()
+                .unwrap_err(),
+            RequestError::InvalidPath,
+            "{bad_base}"
+        );
+    }
+    assert_eq!(
+        RequestWriter::builder("/a@b c").build().unwrap_err(),
+        RequestError::InvalidHost
+    );
+    assert_eq!(
+        RequestWriter::builder("").build().unwrap_err(),
+        RequestError::InvalidHost
+    );
+    assert!(RequestWriter::builder("[::1]:8443").build().is_ok());
+}

@@ -20,7 +20,11 @@ fn run(
     method: Method,
     eof: bool,
 ) -> Result<Vec<Got>, ResponseError> {
-    let mut reader = ResponseReader::builder().buffer_capacity(64).build();
+    // These streams are pipelined responses: leftovers are expected.
+    let mut reader = ResponseReader::builder()
+        .buffer_capacity(64)
+        .pipelining(true)
+        .build();
     let mut got = Vec::new();
     let mut pos = 0;
     let mut i = 0;
@@ -444,4 +448,87 @@ fn tiny_chunks_cost_no_more_buffer_than_the_body() {
         }
     }
     assert_eq!(got.unwrap(), body);
+}
+
+#[test]
+fn unsolicited_bytes_after_a_response_end_keep_alive_unless_pipelining() {
+    // RFC 9112 6.3: without an outstanding request, extra bytes must not be
+    // read as the next response; the connection is not reused.
+    let cases: [(&[u8], Method); 3] = [
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nevil", Method::Get),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nbody", Method::Head),
+        (b"HTTP/1.1 204 No Content\r\nContent-Length: 10\r\n\r\n0123456789", Method::Get),
+    ];
+    for (bytes, method) in cases {
+        let mut reader = ResponseReader::builder().build();
+        reader.read(bytes).unwrap();
+        let r = reader.next(method).unwrap().unwrap();
+        assert!(!r.is_keep_alive(), "{}", String::from_utf8_lossy(bytes));
+        assert!(reader.buffered() > 0);
+        let mut pipelined = ResponseReader::builder().pipelining(true).build();
+        pipelined.read(bytes).unwrap();
+        assert!(pipelined.next(method).unwrap().unwrap().is_keep_alive());
+    }
+    // A response that ends exactly at the end of the bytes stays reusable.
+    let mut reader = ResponseReader::builder().build();
+    reader
+        .read(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        .unwrap();
+    assert!(reader.next(Method::Get).unwrap().unwrap().is_keep_alive());
+}
+
+#[test]
+fn faulty_or_final_framing_ends_keep_alive() {
+    let ka = |bytes: &[u8]| one(bytes).unwrap().keep_alive;
+    // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0.
+    assert!(!ka(b"HTTP/1.0 200 OK\r\nConnection: keep-alive\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n"));
+    // 101: the connection is no longer HTTP.
+    assert!(!ka(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+    ));
+}
+
+#[test]
+fn eof_after_an_informational_head_is_unexpected() {
+    let mut reader = ResponseReader::builder().build();
+    reader.read(b"HTTP/1.1 100 Continue\r\n\r\n").unwrap();
+    assert!(reader.next(Method::Post).unwrap().is_none());
+    assert!(reader.is_mid_response());
+    reader.mark_eof();
+    assert_eq!(
+        reader.next(Method::Post).unwrap_err(),
+        ResponseError::UnexpectedEof
+    );
+}
+
+#[test]
+fn status_codes_outside_100_to_599_are_malformed() {
+    for bytes in [
+        &b"HTTP/1.1 600 X\r\nContent-Length: 0\r\n\r\n"[..],
+        b"HTTP/1.1 999 X\r\nContent-Length: 0\r\n\r\n",
+    ] {
+        assert_eq!(rejected(bytes), ResponseError::MalformedHead);
+    }
+}
+
+#[test]
+fn a_huge_response_does_not_pin_its_buffer() {
+    let mut reader = ResponseReader::builder().buffer_capacity(1024).build();
+    let mut big = b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\n".to_vec();
+    big.resize(big.len() + 100_000, b'x');
+    let mut rest = &big[..];
+    while !rest.is_empty() {
+        let n = reader.read(rest).unwrap();
+        rest = &rest[n..];
+        if let Some(r) = reader.next(Method::Get).unwrap() {
+            assert_eq!(r.body().len(), 100_000);
+        }
+    }
+    // Drained: the next call gives the big buffer back.
+    assert!(reader.next(Method::Get).unwrap().is_none());
+    assert!(
+        reader.spare().len() <= 1024,
+        "buffer still {} bytes",
+        reader.spare().len()
+    );
 }

@@ -4,7 +4,13 @@
 use super::error::RequestError;
 
 /// Headers the writer writes itself and a caller may not add.
-const RESERVED: [&str; 4] = ["host", "content-length", "transfer-encoding", "connection"];
+const RESERVED: [&str; 5] = [
+    "host",
+    "content-length",
+    "transfer-encoding",
+    "connection",
+    "te",
+];
 
 /// Byte classes, one table lookup per byte.
 const TOKEN: u8 = 1;
@@ -118,7 +124,7 @@ pub(super) fn check_header(name: &str, value: &[u8]) -> Result<(), RequestError>
         });
     }
     // Only names of a reserved length can be reserved.
-    if matches!(name_bytes.len(), 4 | 10 | 14 | 17)
+    if matches!(name_bytes.len(), 2 | 4 | 10 | 14 | 17)
         && RESERVED.iter().any(|r| r.eq_ignore_ascii_case(name))
     {
         return Err(RequestError::ReservedHeader);

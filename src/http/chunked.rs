@@ -163,6 +163,13 @@ impl ChunkedDecoder {
                     let Some(line_len) = found else {
                         return Ok(false);
                     };
+                    let line = &body[self.scan..self.scan + line_len - 2];
+                    // A trailer is a field line: `name:value`, no folding.
+                    let is_field = line.first().is_some_and(|b| !b.is_ascii_whitespace())
+                        && line.contains(&b':');
+                    if line_len > 2 && !is_field {
+                        return Err(ResponseError::MalformedHead);
+                    }
                     self.scan += line_len;
                     if line_len == 2 {
                         self.state = State::Done;
@@ -224,12 +231,16 @@ fn parse_size_line(line: &[u8]) -> Result<u64, ResponseError> {
             .ok_or(ResponseError::ChunkSizeOverflow)?;
     }
     let rest = &line[digits..];
-    let rest = rest.trim_ascii_start();
-    if !(rest.is_empty() || rest[0] == b';') {
+    if rest.is_empty() {
+        return Ok(size);
+    }
+    // Whitespace (BWS) may only lead into an extension: `2 ;x`, not `2 `.
+    let ext = rest.trim_ascii_start();
+    if ext.first() != Some(&b';') {
         return Err(ResponseError::InvalidChunkSize);
     }
-    // Extensions are skipped; they may not hold control bytes.
-    if rest.iter().any(|&b| b < b' ' && b != b'\t') {
+    // Extensions are skipped; they may not hold control bytes or DEL.
+    if ext.iter().any(|&b| (b < b' ' && b != b'\t') || b == 0x7f) {
         return Err(ResponseError::InvalidChunkSize);
     }
     Ok(size)
@@ -292,5 +303,27 @@ mod tests {
     fn extensions_and_whitespace_before_them_are_skipped() {
         let (body, _) = decode_all(b"3 ;a=b\r\nabc\r\n0;last\r\n\r\n").unwrap();
         assert_eq!(body, b"abc");
+        assert_eq!(
+            decode_all(b"3 \r\nabc\r\n0\r\n\r\n"),
+            Err(ResponseError::InvalidChunkSize)
+        );
+        assert_eq!(
+            decode_all(b"3;a\x7f\r\nabc\r\n0\r\n\r\n"),
+            Err(ResponseError::InvalidChunkSize)
+        );
+    }
+
+    #[test]
+    fn trailers_must_be_field_lines() {
+        let (body, _) = decode_all(b"1\r\na\r\n0\r\nX-Sum: 1\r\n\r\n").unwrap();
+        assert_eq!(body, b"a");
+        assert_eq!(
+            decode_all(b"0\r\ngarbage\r\n\r\n"),
+            Err(ResponseError::MalformedHead)
+        );
+        assert_eq!(
+            decode_all(b"0\r\nX: 1\r\n folded\r\n\r\n"),
+            Err(ResponseError::MalformedHead)
+        );
     }
 }

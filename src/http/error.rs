@@ -20,12 +20,17 @@ pub enum RequestError {
     InvalidToken,
     /// A header value with a control byte other than tab.
     InvalidHeaderValue,
+    /// A host that is empty or holds a byte other than letters, digits,
+    /// `.`, `-`, `_`, `:`, `[` and `]`.
+    InvalidHost,
     /// A header the writer manages itself (`Host`, `Content-Length`,
-    /// `Transfer-Encoding`, `Connection`).
+    /// `Transfer-Encoding`, `Connection`), or `TE` (the reader accepts no
+    /// transfer coding but chunked, so none may be asked for).
     ReservedHeader,
     /// The request does not fit in the writer's buffer.
     BufferFull {
-        /// Bytes the request would need.
+        /// At least this many bytes would be needed (the end of the first
+        /// write that did not fit).
         needed: usize,
         /// The buffer's size.
         capacity: usize,
@@ -44,6 +49,7 @@ impl fmt::Display for RequestError {
             Self::InvalidPath => f.write_str("invalid request path"),
             Self::InvalidToken => f.write_str("method or header name is not an HTTP token"),
             Self::InvalidHeaderValue => f.write_str("control byte in a header value"),
+            Self::InvalidHost => f.write_str("invalid host"),
             Self::ReservedHeader => f.write_str("header is managed by the writer"),
             Self::BufferFull { needed, capacity } => write!(
                 f,

@@ -16,7 +16,7 @@ use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::builder::{RequestBuilder, Target, append};
-use super::check::{check_header, check_path, is_host_byte, push_header};
+use super::check::{check_header, check_path, has_crlf, is_host_byte, push_header};
 use super::error::RequestError;
 use super::sign::RequestSigner;
 
@@ -150,8 +150,11 @@ impl RequestWriterBuilder {
     ///
     /// A host or base path with bytes that cannot go on the wire.
     pub fn build(self) -> Result<RequestWriter, RequestError> {
-        if self.host.is_empty() || !self.host.bytes().all(is_host_byte) {
+        if has_crlf(self.host.as_bytes()) {
             return Err(RequestError::CrlfInjection);
+        }
+        if self.host.is_empty() || !self.host.bytes().all(is_host_byte) {
+            return Err(RequestError::InvalidHost);
         }
         check_path(&self.base_path, true)?;
         let mut fixed = Vec::with_capacity(64 + self.defaults.len());

@@ -34,6 +34,7 @@ pub struct ResponseReaderBuilder {
     max_head_size: usize,
     max_headers: usize,
     max_body_size: usize,
+    pipelining: bool,
 }
 
 impl ResponseReaderBuilder {
@@ -47,13 +48,28 @@ impl ResponseReaderBuilder {
     /// Largest head (status line and headers), and separately the largest
     /// trailer section (default 8 KiB).
     pub fn max_head_size(mut self, bytes: usize) -> Self {
-        self.max_head_size = bytes.max(16);
+        // Header positions are kept as u32 offsets.
+        self.max_head_size = bytes.clamp(16, u32::MAX as usize / 2);
         self
     }
 
     /// Most headers accepted (default 64, at most 256).
     pub fn max_headers(mut self, count: usize) -> Self {
         self.max_headers = count.clamp(1, HEADER_CAPACITY);
+        self
+    }
+
+    /// Whether requests are pipelined on this connection (default false).
+    ///
+    /// Bytes after a complete response are kept for the next `next()` call
+    /// either way. Without pipelining no request is outstanding once a
+    /// response is complete, so such bytes are a protocol violation (RFC 9112
+    /// section 6.3: "a client MUST NOT process ... such extra data as a
+    /// separate response"): the response then reports `is_keep_alive()`
+    /// false, and a pool closes the connection instead of reading the extra
+    /// bytes as the next request's answer.
+    pub fn pipelining(mut self, enabled: bool) -> Self {
+        self.pipelining = enabled;
         self
     }
 
@@ -81,6 +97,9 @@ impl ResponseReaderBuilder {
             head: Head::default(),
             decoder: ChunkedDecoder::new(self.max_body_size, self.max_head_size),
             in_body: false,
+            informational_seen: false,
+            pipelining: self.pipelining,
+            initial_capacity: self.buffer_capacity,
             consumed: 0,
             eof: false,
             error: None,
@@ -157,6 +176,10 @@ pub struct ResponseReader {
     head: Head,
     decoder: ChunkedDecoder,
     in_body: bool,
+    /// A 1xx head was skipped: the final response has started.
+    informational_seen: bool,
+    pipelining: bool,
+    initial_capacity: usize,
     /// Bytes of the last response handed out, consumed at the next call.
     consumed: usize,
     eof: bool,
@@ -172,6 +195,7 @@ impl ResponseReader {
             max_head_size: DEFAULT_MAX_HEAD_SIZE,
             max_headers: DEFAULT_MAX_HEADERS,
             max_body_size: DEFAULT_MAX_BODY_SIZE,
+            pipelining: false,
         }
     }
 
@@ -238,7 +262,7 @@ impl ResponseReader {
 
     /// Whether a response is partly read (head in, body not complete).
     pub fn is_mid_response(&self) -> bool {
-        self.in_body || self.buffered() > 0
+        self.in_body || self.informational_seen || self.buffered() > 0
     }
 
     /// Reads the next response to a request made with `method`, if the
@@ -268,6 +292,12 @@ impl ResponseReader {
             self.buf.advance(self.consumed);
             self.consumed = 0;
         }
+        // One huge response must not pin its buffer for the connection's
+        // life: give it back once drained (this allocates, but only after
+        // a response at least 4x the configured buffer).
+        if self.buf.is_empty() && self.buf.capacity() > 4 * self.initial_capacity {
+            self.buf = ReadBuf::with_capacity(self.initial_capacity);
+        }
     }
 
     /// Moves the response in flight as far as the bytes allow; true when it
@@ -276,7 +306,7 @@ impl ResponseReader {
         loop {
             if !self.in_body {
                 if !self.parse_head(method)? {
-                    if self.eof && !self.buf.is_empty() {
+                    if self.eof && (!self.buf.is_empty() || self.informational_seen) {
                         return Err(ResponseError::UnexpectedEof);
                     }
                     return Ok(false);
@@ -284,8 +314,10 @@ impl ResponseReader {
                 let informational = (100..200).contains(&self.head.status);
                 if informational && self.head.status != 101 {
                     self.buf.advance(self.head.len);
+                    self.informational_seen = true;
                     continue;
                 }
+                self.informational_seen = false;
                 self.in_body = true;
                 self.decoder = ChunkedDecoder::new(self.max_body_size, self.max_head_size);
             }
@@ -324,6 +356,10 @@ impl ResponseReader {
             self.head.body = (head_len, body_len);
             self.consumed = head_len + encoded_len;
             self.in_body = false;
+            if !self.pipelining && data_len > self.consumed {
+                // Unsolicited bytes after the response: see `pipelining`.
+                self.head.keep_alive = false;
+            }
             return Ok(true);
         }
     }
@@ -364,7 +400,7 @@ impl ResponseReader {
             _ => (0, 0),
         };
         let status = response.code.unwrap_or(0);
-        if !(100..=999).contains(&status) {
+        if !(100..=599).contains(&status) {
             return Err(ResponseError::MalformedHead);
         }
         let minor = response.version.unwrap_or(1);
@@ -439,7 +475,10 @@ impl ResponseReader {
         } else {
             Framing::UntilClose
         };
-        if head.framing == Framing::UntilClose || status == 101 {
+        // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing;
+        // read the message, then close.
+        if head.framing == Framing::UntilClose || status == 101 || (transfer_encoding && minor == 0)
+        {
             head.keep_alive = false;
         }
         self.head = head;
