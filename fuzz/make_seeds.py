@@ -15,6 +15,22 @@ fuzz_response builds with SeededRng::from_seed(0), offering the
 subprotocols `chat` and `superchat`; the matching Sec-WebSocket-Accept is
 computed below from the same generator (wyrand), and tests/fuzz_corpus.rs
 checks it against the library.
+
+http_response inputs: the first byte seeds the read splits; its bit 0x40
+answers a HEAD request (else GET) and its bit 0x20 marks EOF after the
+last byte (tickwire::fuzz_entry::http_response). The reader there allows a
+512-byte head (and 512 bytes of trailers), 16 headers and a 2048-byte body.
+
+http_chunked inputs: the first byte is where the encoded body is split into
+two feeds; the decoder allows a 4096-byte body and 512 bytes of trailers.
+
+http_request_writer inputs: fields separated by 0xFF bytes: method selector
+(its length mod 7: GET POST PUT PATCH DELETE HEAD OPTIONS), path, query key,
+query value, header name, header value, body; the writer holds 512 bytes.
+
+Seed names: `valid_*` must succeed (a response, a decoded body, a request),
+`bad_*` must be refused; tests/fuzz_corpus.rs checks both. `partial_*`
+seeds stop short (more bytes needed, no error).
 """
 
 import base64
@@ -283,6 +299,211 @@ def response_seeds():
     ]
 
 
+# ------------------------------------------------------------------ http
+
+HTTP_HEAD_LIMIT = 512  # fuzz_entry::http_response: max_head_size
+HTTP_MAX_HEADERS = 16
+HTTP_BODY_LIMIT = 2048
+CHUNKED_BODY_LIMIT = 4096  # fuzz_entry::http_chunked: ChunkedDecoder::new(4096, 512)
+CHUNKED_TRAILER_LIMIT = 512
+
+HEAD_BIT, EOF_BIT = 0x40, 0x20
+
+DATE = ("Date", "Thu, 26 Nov 2026 12:00:00 GMT")
+JSON = b'{"symbol":"BTC-USD","bid":"97012.5","ask":"97013.0","ts":1764158400123}'
+
+
+def chunked(*chunks, last=b"0", trailers=()):
+    """A chunked body: each chunk is bytes, or (size_line, bytes) to
+    write the size line by hand (extensions, odd hex)."""
+    out = b""
+    for c in chunks:
+        line, data = c if isinstance(c, tuple) else (b"%x" % len(c), c)
+        out += line + b"\r\n" + data + b"\r\n"
+    out += last + b"\r\n"
+    for name, value in trailers:
+        out += f"{name}: {value}".encode() + b"\r\n"
+    return out + b"\r\n"
+
+
+def http_response_seeds():
+    """(name, seed byte, stream). Seed byte: split seed, | HEAD_BIT, | EOF_BIT."""
+    ok = "HTTP/1.1 200 OK"
+    cl = lambda body: ("Content-Length", str(len(body)))  # noqa: E731
+    te = ("Transfer-Encoding", "chunked")
+    nginx = head(
+        ok,
+        [
+            ("Server", "nginx/1.25.3"),
+            DATE,
+            ("Content-Type", "application/json"),
+            cl(JSON),
+            ("Connection", "keep-alive"),
+            ("X-RateLimit-Remaining", "1199"),
+        ],
+    ) + JSON
+    node = head(
+        ok,
+        [
+            ("X-Powered-By", "Express"),
+            ("Content-Type", "application/json; charset=utf-8"),
+            DATE,
+            ("Connection", "keep-alive"),
+            ("Keep-Alive", "timeout=5"),
+            te,
+        ],
+    ) + chunked(JSON[:30], JSON[30:])
+    small = head(ok, [("Content-Length", "2")]) + b"ok"
+    cl_te = head(ok, [te])
+    at_limit_bare = len(head(ok, [("Content-Length", "0"), ("X-Pad", "")]))
+    head_at_limit = head(ok, [("Content-Length", "0"), ("X-Pad", "p" * (HTTP_HEAD_LIMIT - at_limit_bare))])
+    head_over_limit = head(ok, [("Content-Length", "0"), ("X-Pad", "p" * (HTTP_HEAD_LIMIT + 1 - at_limit_bare))])
+    return [
+        ("valid_nginx_200_content_length_json", 0x00, nginx),
+        ("valid_node_chunked_json", 0x01, node),
+        (
+            "valid_chunked_extensions_trailers",
+            0x02,
+            head(ok, [te, ("Trailer", "X-Checksum")])
+            + chunked((b"5;name=value", b"hello"), (b"6 ;q=\"a b\"", b" world"), last=b"0;end", trailers=[("X-Checksum", "abc123")]),
+        ),
+        ("valid_100_continue_then_200", 0x03, head("HTTP/1.1 100 Continue", []) + nginx),
+        ("valid_two_1xx_then_chunked", 0x83, head("HTTP/1.1 100 Continue", []) + head("HTTP/1.1 103 Early Hints", [("Link", "</style.css>; rel=preload")]) + node),
+        ("valid_204_with_content_length", 0x04, head("HTTP/1.1 204 No Content", [("Content-Length", "5")]) + small),
+        ("valid_304_with_content_length", 0x05, head("HTTP/1.1 304 Not Modified", [("Content-Length", "27"), ("ETag", '"abc"')]) + small),
+        ("valid_head_response", HEAD_BIT | 0x06, head(ok, [("Content-Type", "application/json"), ("Content-Length", "1234")])),
+        ("valid_head_length_over_body_limit", HEAD_BIT | 0x07, head(ok, [("Content-Length", "99999999")]) + head(ok, [te])),
+        ("valid_http10_no_keep_alive", 0x08, head("HTTP/1.0 200 OK", [("Content-Length", "2")]) + b"ok"),
+        ("valid_http10_keep_alive", 0x09, head("HTTP/1.0 200 OK", [("Connection", "keep-alive"), ("Content-Length", "2")]) + b"ok"),
+        ("valid_connection_close", 0x0B, head(ok, [("Connection", "close"), cl(JSON)]) + JSON),
+        ("valid_keep_alive_timeout_5", 0x0D, head(ok, [("Connection", "keep-alive"), ("Keep-Alive", "timeout=5, max=100"), ("Content-Length", "2")]) + b"ok"),
+        ("valid_until_close_eof", EOF_BIT | 0x0E, head(ok, [("Content-Type", "text/plain")]) + b"all of it, until the server closes"),
+        ("valid_pipelined_two", 0x0F, nginx + node),
+        ("valid_http10_chunked", 0x1C, head("HTTP/1.0 200 OK", [te]) + chunked(b"framed, then closed")),
+        ("valid_lf_only_line_endings", 0x1D, nginx.replace(b"\r\n", b"\n")),
+        ("valid_keep_alive_timeout_malformed", 0x1E, head(ok, [("Keep-Alive", "timeout=soon, max"), ("Content-Length", "0")])),
+        ("valid_content_length_repeated_same", 0x10, head(ok, [("Content-Length", "2"), ("content-length", "2, 2")]) + b"ok"),
+        ("valid_lowercase_te_chunked", 0x11, head(ok, [("transfer-encoding", "CHUNKED")]) + chunked(b"a", b"bc")),
+        ("valid_101_switching_protocols", 0x12, head("HTTP/1.1 101 Switching Protocols", [("Upgrade", "websocket"), ("Connection", "Upgrade")])),
+        ("valid_head_at_limit_512", 0x13, head_at_limit),
+        ("valid_body_at_limit_2048", 0x14, head(ok, [("Content-Length", str(HTTP_BODY_LIMIT))]) + bytes(i % 256 for i in range(HTTP_BODY_LIMIT))),
+        ("partial_until_close_no_eof", 0x15, head(ok, [("Content-Type", "text/plain")]) + b"more to come"),
+        ("bad_eof_mid_body", EOF_BIT | 0x16, head(ok, [("Content-Length", "10")]) + b"short"),
+        ("bad_content_length_and_chunked", 0x18, head(ok, [("Content-Length", "5"), te]) + chunked(b"hello")),
+        ("bad_two_differing_content_lengths", 0x19, head(ok, [("Content-Length", "5"), ("Content-Length", "6")]) + b"hello!"),
+        ("bad_content_length_list_differing", 0x1A, head(ok, [("Content-Length", "5, 6")]) + b"hello!"),
+        ("bad_content_length_plus_5", 0x1B, head(ok, [("Content-Length", "+5")]) + b"hello"),
+        ("bad_te_gzip", 0x1D, head(ok, [("Transfer-Encoding", "gzip")]) + b"\x1f\x8b"),
+        ("bad_te_gzip_chunked", 0x1E, head(ok, [("Transfer-Encoding", "gzip, chunked")]) + chunked(b"\x1f\x8b")),
+        ("bad_te_chunked_twice", 0x1F, head(ok, [te, te]) + chunked(b"hi")),
+        ("bad_chunk_size_overflow", 0x21, cl_te + b"10000000000000000\r\n"),
+        ("bad_chunk_bad_hex", 0x22, cl_te + b"5g\r\nhello\r\n0\r\n\r\n"),
+        ("bad_chunk_missing_crlf_after_data", 0x23, cl_te + b"5\r\nhelloXY0\r\n\r\n"),
+        ("bad_chunked_body_over_limit", 0x24, cl_te + b"801\r\n"),
+        ("bad_content_length_over_limit", 0x25, head(ok, [("Content-Length", str(HTTP_BODY_LIMIT + 1))])),
+        ("bad_until_close_over_limit", EOF_BIT | 0x06, head(ok, []) + b"x" * (HTTP_BODY_LIMIT + 1)),
+        ("bad_too_many_headers_17", 0x26, head(ok, [(f"X-{i}", "v") for i in range(HTTP_MAX_HEADERS)] + [("Content-Length", "0")])),
+        ("bad_head_over_limit_513", 0x27, head_over_limit),
+        ("bad_status_600", 0x2A, head("HTTP/1.1 600 Unknown", [("Content-Length", "0")])),
+        ("bad_eof_after_100_continue", 0x2B, head("HTTP/1.1 100 Continue", [])),
+        ("bad_status_not_digits", 0x28, head("HTTP/1.1 2OO OK", [("Content-Length", "0")])),
+    ]
+
+
+def http_chunked_seeds():
+    """(name, split position, encoded body)."""
+    three = chunked(b"Wiki", b"pedia ", b"in\r\nchunks.")
+    return [
+        ("valid_single_chunk", 0, chunked(b"hello")),
+        ("valid_empty_body", 0, chunked()),
+        ("valid_three_chunks_split_in_size_line", 1, three),
+        ("valid_three_chunks_split_in_data", 6, three),
+        ("valid_three_chunks_split_in_data_crlf", 8, three),
+        ("valid_three_chunks_split_in_last_chunk", len(three) - 3, three),
+        ("valid_three_chunks_split_past_end", 255, three),
+        ("valid_uppercase_hex_leading_zeros", 3, chunked((b"000A", b"0123456789"), (b"1F", bytes(range(0x20, 0x3F))))),
+        ("valid_extensions", 4, chunked((b"5;name=value", b"hello"), (b"6;a;b=c", b" world"), last=b"0;last")),
+        ("valid_extension_quoted_and_bws", 5, chunked((b"5 ;q=\"a b;c\"", b"hello"), (b"1\t;x", b"!"))),
+        ("valid_trailers", 9, chunked(b"hello", trailers=[("Expires", "Thu, 26 Nov 2026 12:00:00 GMT"), ("X-Checksum", "abc123")])),
+        ("valid_then_next_response", 7, chunked(b"hello") + b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"),
+        ("valid_one_byte_chunks", 17, b"".join(b"1\r\n" + bytes([c]) + b"\r\n" for c in b"tiny chunks") + b"0\r\n\r\n"),
+        ("valid_binary_data_with_crlf", 2, chunked(b"\r\n0\r\n\r\n", b"\x00\xff")),
+        ("valid_body_at_limit_4096", 40, chunked(bytes(i % 256 for i in range(CHUNKED_BODY_LIMIT)))),
+        ("partial_in_data", 4, chunked(b"hello")[:6]),
+        ("partial_before_final_crlf", 0, chunked(b"hello")[:-2]),
+        ("bad_size_overflow_17_digits", 0, b"10000000000000000\r\n"),
+        ("bad_hex_g", 0, b"g\r\nhello\r\n0\r\n\r\n"),
+        ("bad_hex_then_junk", 2, b"5x\r\nhello\r\n0\r\n\r\n"),
+        ("bad_size_plus", 0, b"+5\r\nhello\r\n0\r\n\r\n"),
+        ("bad_size_0x_prefix", 0, b"0x5\r\nhello\r\n0\r\n\r\n"),
+        ("bad_empty_size_line", 0, b"\r\nhello\r\n0\r\n\r\n"),
+        ("bad_size_lf_only", 0, b"5\nhello\n0\n\n"),
+        ("bad_size_cr_only", 1, b"5\rhello\r\n0\r\n\r\n"),
+        ("bad_extension_control_byte", 0, b"5;a\x01b\r\nhello\r\n0\r\n\r\n"),
+        ("bad_size_line_too_long", 0, b"5;" + b"x" * 1030 + b"\r\nhello\r\n0\r\n\r\n"),
+        ("bad_missing_crlf_after_data", 0, b"5\r\nhelloXY0\r\n\r\n"),
+        ("bad_missing_lf_after_data", 8, b"5\r\nhello\rX0\r\n\r\n"),
+        ("bad_body_over_limit_4097", 0, b"1001\r\n"),
+        ("bad_body_over_limit_over_chunks", 10, chunked(bytes(4000)) [:-5] + b"61\r\n"),
+        ("bad_trailers_over_limit", 0, b"0\r\nX-Pad: " + b"p" * CHUNKED_TRAILER_LIMIT + b"\r\n\r\n"),
+        ("bad_trailer_bare_lf", 0, b"0\r\nX-T: 1\n\r\n"),
+        ("bad_trailer_not_a_field", 0, b"0\r\nno colon here\r\n\r\n"),
+        ("bad_trailer_folded", 3, b"0\r\nX-T: 1\r\n folded\r\n\r\n"),
+        ("bad_size_trailing_space", 0, b"5 \r\nhello\r\n0\r\n\r\n"),
+        ("bad_extension_del", 0, b"5;a\x7f\r\nhello\r\n0\r\n\r\n"),
+    ]
+
+
+def http_request_writer_seeds():
+    """(name, fields): method selector, path, query key, query value,
+    header name, header value, body; joined with 0xFF."""
+    get, post, put, patch, delete, head_, options = (b"x" * n for n in range(7))
+
+    def req(method=get, path=b"/api/v3/ticker", key=b"symbol", value=b"BTC-USD", name=b"X-API-KEY", hvalue=b"k3y", body=b""):
+        return b"\xff".join([method, path, key, value, name, hvalue, body])
+
+    json = b'{"symbol":"BTC-USD","side":"buy","qty":"0.01"}'
+    return [
+        ("valid_get_ticker", req()),
+        ("valid_post_json", req(post, b"/api/v3/order", b"timestamp", b"1764158400123", b"Content-Type", b"application/json", json)),
+        ("valid_delete", req(delete, b"/orders/42", b"cancel", b"all")),
+        ("valid_head", req(head_, b"/health")),
+        ("valid_options", req(options, b"/", b"", b"")),
+        ("valid_path_with_query", req(get, b"/t?a=1&b=2")),
+        ("valid_query_space_hash_encoded", req(key=b"a b#c", value=b"x&y=z #")),
+        ("valid_query_utf8_encoded", req(value="h\u00e9llo \u20ac \u65e5\u672c".encode())),
+        ("valid_header_value_tab_space_hash", req(hvalue=b"\ta b # c\t")),
+        ("valid_header_name_token_chars", req(name=b"X-A#B!$%&'*+.^_`|~")),
+        ("valid_body_crlf_nul", req(post, body=b"line1\r\nline2\n\x00\r\n\r\n")),
+        ("valid_method_selector_crlf_ignored", req(b"\r\n\x00")),
+        ("valid_invalid_utf8_replaced", req(path=b"/caf\xc3", value=b"\xc3\x28")),
+        ("bad_empty_input", b""),
+        ("bad_path_empty", req(path=b"")),
+        ("bad_path_no_slash", req(path=b"api/v3")),
+        ("bad_path_cr", req(path=b"/a\rb")),
+        ("bad_path_lf_request_smuggling", req(path=b"/a HTTP/1.1\nHost: evil\n\nGET /b")),
+        ("bad_path_nul", req(path=b"/a\x00b")),
+        ("bad_path_space", req(path=b"/a b")),
+        ("bad_path_hash", req(path=b"/a#frag")),
+        ("bad_query_key_cr", req(key=b"a\rb")),
+        ("bad_query_key_lf", req(key=b"a\nb")),
+        ("bad_query_value_crlf", req(value=b"1\r\nX-Evil: 1")),
+        ("bad_query_value_nul", req(value=b"1\x00")),
+        ("bad_header_name_empty", req(name=b"")),
+        ("bad_header_name_space", req(name=b"X API")),
+        ("bad_header_name_colon", req(name=b"X-A:")),
+        ("bad_header_name_crlf", req(name=b"X-A\r\nX-Evil")),
+        ("bad_header_value_cr", req(hvalue=b"a\rb")),
+        ("bad_header_value_lf", req(hvalue=b"a\nX-Evil: 1")),
+        ("bad_header_value_nul", req(hvalue=b"a\x00")),
+        ("bad_header_value_control", req(hvalue=b"a\x01b")),
+        ("bad_reserved_host", req(name=b"Host", hvalue=b"evil.example")),
+        ("bad_reserved_content_length", req(post, name=b"content-length", hvalue=b"0")),
+        ("bad_reserved_te", req(name=b"TE", hvalue=b"trailers")),
+        ("bad_buffer_full", req(post, body=b"b" * 512)),
+    ]
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -302,6 +523,11 @@ def main():
         print(target, write_corpus(target, seeds))
     print("ws_handshake_request", write_corpus("ws_handshake_request", request_seeds()))
     print("ws_handshake_response", write_corpus("ws_handshake_response", response_seeds()))
+    seeds = [(name, bytes([seed]) + stream) for name, seed, stream in http_response_seeds()]
+    print("http_response", write_corpus("http_response", seeds))
+    seeds = [(name, bytes([split]) + encoded) for name, split, encoded in http_chunked_seeds()]
+    print("http_chunked", write_corpus("http_chunked", seeds))
+    print("http_request_writer", write_corpus("http_request_writer", http_request_writer_seeds()))
     print("seed-0 key", SEED0_KEY, "accept", SEED0_ACCEPT)
 
 

@@ -9,6 +9,7 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
+use tickwire::http::{ChunkedDecoder, Method, RequestWriter, ResponseError, ResponseReader};
 use tickwire::rng::SeededRng;
 use tickwire::ws::Role;
 use tickwire::ws::handshake::{self, ClientHandshake, HandshakeLimits};
@@ -43,6 +44,119 @@ fn ws_handshake_response() {
     );
 }
 
+#[test]
+fn http_response() {
+    replay("http_response", tickwire::fuzz_entry::http_response);
+}
+
+#[test]
+fn http_chunked() {
+    replay("http_chunked", tickwire::fuzz_entry::http_chunked);
+}
+
+#[test]
+fn http_request_writer() {
+    replay(
+        "http_request_writer",
+        tickwire::fuzz_entry::http_request_writer,
+    );
+}
+
+/// The HTTP seeds say by their name what they exercise: `valid_*` must
+/// succeed, `bad_*` must be refused (`partial_*` may do neither). Run with
+/// the limits the fuzz entry points use, so the fuzzer starts from both.
+#[test]
+fn http_seeds_named_valid_succeed_and_bad_fail() {
+    for (target, outcome) in [
+        (
+            "http_response",
+            response_outcome as fn(&[u8]) -> Result<bool, String>,
+        ),
+        ("http_chunked", chunked_outcome),
+        ("http_request_writer", request_outcome),
+    ] {
+        for path in named_seeds(target, "valid_") {
+            let outcome = outcome(&fs::read(&path).unwrap());
+            assert_eq!(outcome, Ok(true), "{}", path.display());
+        }
+        for path in named_seeds(target, "bad_") {
+            let outcome = outcome(&fs::read(&path).unwrap());
+            assert!(outcome.is_err(), "{}: {outcome:?}", path.display());
+        }
+    }
+}
+
+/// `http_response` input: Ok(true) if at least one response came out and
+/// no error, Ok(false) if none and no error, Err if the reader refused it.
+fn response_outcome(data: &[u8]) -> Result<bool, String> {
+    let (&seed, stream) = data.split_first().expect("seed byte");
+    let method = if seed & 0x40 != 0 {
+        Method::Head
+    } else {
+        Method::Get
+    };
+    let mut reader = ResponseReader::builder()
+        .buffer_capacity(64)
+        .max_head_size(512)
+        .max_headers(16)
+        .max_body_size(2048)
+        .build();
+    let mut responses = 0;
+    let mut drain = |reader: &mut ResponseReader| -> Result<(), ResponseError> {
+        while reader.next(method)?.is_some() {
+            responses += 1;
+        }
+        Ok(())
+    };
+    let mut pos = 0;
+    while pos < stream.len() {
+        pos += reader.read(&stream[pos..]).map_err(|e| e.to_string())?;
+        drain(&mut reader).map_err(|e| format!("{e:?}"))?;
+    }
+    if seed & 0x20 != 0 {
+        reader.mark_eof();
+    }
+    drain(&mut reader).map_err(|e| format!("{e:?}"))?;
+    Ok(responses > 0)
+}
+
+/// `http_chunked` input, decoded in one go: Ok(true) when complete.
+fn chunked_outcome(data: &[u8]) -> Result<bool, String> {
+    let mut body = data.get(1..).expect("split byte").to_vec();
+    ChunkedDecoder::new(4096, 512)
+        .decode(&mut body)
+        .map_err(|e| format!("{e:?}"))
+}
+
+/// `http_request_writer` input: Ok(true) when the request is built.
+fn request_outcome(data: &[u8]) -> Result<bool, String> {
+    let mut parts = data.split(|&b| b == 0xFF);
+    let mut next = || String::from_utf8_lossy(parts.next().unwrap_or(b"")).into_owned();
+    let (method, path, key, value, name, hvalue, body) =
+        (next(), next(), next(), next(), next(), next(), next());
+    let method = [
+        Method::Get,
+        Method::Post,
+        Method::Put,
+        Method::Patch,
+        Method::Delete,
+        Method::Head,
+        Method::Options,
+    ][method.len() % 7];
+    let mut writer = RequestWriter::builder("fuzz.example")
+        .capacity(512)
+        .build()
+        .unwrap();
+    writer
+        .request(method, &path)
+        .query(&key, &value)
+        .header(&name, &hvalue)
+        .body(body.as_bytes())
+        .finish()
+        .map(|_| true)
+        .map_err(|e| format!("{e:?}"))
+}
+
 /// Seeds named `valid_*` must complete the handshake, or the fuzzer starts
 /// from errors only. Guards the response seeds' `Sec-WebSocket-Accept`,
 /// which must match the key `fuzz_response` draws from
@@ -50,7 +164,7 @@ fn ws_handshake_response() {
 #[test]
 fn handshake_seeds_named_valid_are_accepted() {
     let limits = HandshakeLimits::default();
-    for path in valid_seeds("ws_handshake_request") {
+    for path in named_seeds("ws_handshake_request", "valid_") {
         let data = fs::read(&path).unwrap();
         let parsed = handshake::parse_request(&data, &limits);
         assert!(
@@ -62,7 +176,7 @@ fn handshake_seeds_named_valid_are_accepted() {
     let client = ClientHandshake::new("example.com", "/", &mut SeededRng::from_seed(0))
         .protocol("chat")
         .protocol("superchat");
-    for path in valid_seeds("ws_handshake_response") {
+    for path in named_seeds("ws_handshake_response", "valid_") {
         let data = fs::read(&path).unwrap();
         let accepted = client.read_response(&data);
         assert!(
@@ -73,8 +187,8 @@ fn handshake_seeds_named_valid_are_accepted() {
     }
 }
 
-/// The seeds of `target` whose names start with `valid_` (at least one).
-fn valid_seeds(target: &str) -> Vec<PathBuf> {
+/// The seeds of `target` whose names start with `prefix` (at least one).
+fn named_seeds(target: &str, prefix: &str) -> Vec<PathBuf> {
     let corpus = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
         .join(target);
@@ -83,10 +197,14 @@ fn valid_seeds(target: &str) -> Vec<PathBuf> {
         .into_iter()
         .filter(|p| {
             p.file_name()
-                .is_some_and(|n| n.to_string_lossy().starts_with("valid_"))
+                .is_some_and(|n| n.to_string_lossy().starts_with(prefix))
         })
         .collect();
-    assert!(!seeds.is_empty(), "no valid_* seed in {}", corpus.display());
+    assert!(
+        !seeds.is_empty(),
+        "no {prefix}* seed in {}",
+        corpus.display()
+    );
     seeds
 }
 
