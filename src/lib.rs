@@ -6,6 +6,7 @@
 
 pub mod buf;
 pub mod http;
+pub mod pool;
 pub mod rng;
 pub mod ws;
 
