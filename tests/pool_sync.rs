@@ -60,7 +60,11 @@ fn every_slot_once_and_back_from_other_threads() {
     drop(g);
     assert_eq!(pool.try_acquire().unwrap().id, id);
     drop(pool);
-    assert_eq!(drops.load(Ordering::SeqCst), 8, "each value dropped exactly once");
+    assert_eq!(
+        drops.load(Ordering::SeqCst),
+        8,
+        "each value dropped exactly once"
+    );
 }
 
 #[test]
@@ -79,12 +83,16 @@ fn guards_outliving_the_pool_drop_their_values_once() {
 
 #[test]
 fn a_panicking_reset_neither_leaks_the_slot_nor_poisons_the_pool() {
-    let mut pool = Pool::with_reset(2, || 0u32, |v| {
-        if *v == 13 {
-            panic!("reset refused 13");
-        }
-        *v = 0;
-    });
+    let mut pool = Pool::with_reset(
+        2,
+        || 0u32,
+        |v| {
+            if *v == 13 {
+                panic!("reset refused 13");
+            }
+            *v = 0;
+        },
+    );
     let mut g = pool.try_acquire().unwrap();
     *g = 13;
     let result = std::thread::spawn(move || catch_unwind(AssertUnwindSafe(|| drop(g))))
@@ -123,7 +131,11 @@ fn poll_acquire_sleeps_until_a_return_wakes_it() {
     assert!(pool.poll_acquire(&mut cx).is_pending()); // polled twice: still one waiter
     assert_eq!(counter.0.load(Ordering::SeqCst), 0);
     std::thread::spawn(move || drop(held)).join().unwrap();
-    assert_eq!(counter.0.load(Ordering::SeqCst), 1, "the return woke the waiter");
+    assert_eq!(
+        counter.0.load(Ordering::SeqCst),
+        1,
+        "the return woke the waiter"
+    );
     assert!(pool.poll_acquire(&mut cx).is_ready());
 }
 
@@ -185,7 +197,11 @@ fn stress_returns_from_two_threads_while_one_acquires() {
     let guards: Vec<_> = std::iter::from_fn(|| pool.try_acquire()).collect();
     let ids: HashSet<usize> = guards.iter().map(|g| g.id).collect();
     assert_eq!(ids.len(), 16);
-    assert_eq!(guards.iter().map(|g| g.uses).sum::<usize>(), ROUNDS, "no use lost");
+    assert_eq!(
+        guards.iter().map(|g| g.uses).sum::<usize>(),
+        ROUNDS,
+        "no use lost"
+    );
     drop(guards);
     drop(pool);
     assert_eq!(drops.load(Ordering::SeqCst), 16);

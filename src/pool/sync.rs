@@ -46,6 +46,13 @@ const NIL: u32 = INDEX;
 const CLOSED: u32 = INDEX - 1;
 /// Set in the head word while the acquirer waits for a return.
 const WAITING: u32 = !INDEX;
+/// The push's success ordering. `tickwire_loom_broken` weakens it to
+/// `Relaxed` (a release missing) so the loom models can show they catch it;
+/// see `docs/testing.md`.
+#[cfg(not(tickwire_loom_broken))]
+const PUSH_ORDER: Ordering = Ordering::AcqRel;
+#[cfg(tickwire_loom_broken)]
+const PUSH_ORDER: Ordering = Ordering::Relaxed;
 /// The most slots a pool may have.
 pub const MAX_CAPACITY: usize = (CLOSED - 1) as usize;
 
@@ -431,7 +438,7 @@ unsafe fn push<T>(shared_ptr: NonNull<Shared<T>>, index: u32) {
         // replacement.
         match shared
             .head
-            .compare_exchange_weak(head, index, Ordering::AcqRel, Ordering::Acquire)
+            .compare_exchange_weak(head, index, PUSH_ORDER, Ordering::Acquire)
         {
             Ok(previous) => {
                 if previous & WAITING != 0 {
