@@ -4,6 +4,7 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod backoff;
 pub mod buf;
 pub mod http;
 pub mod pool;

@@ -1,0 +1,1 @@
+//! STUB: the reconnect backoff policy, being written.
