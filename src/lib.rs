@@ -25,3 +25,7 @@ pub struct WebsocketDocDoctests;
 #[doc = include_str!("../docs/http.md")]
 #[cfg(doctest)]
 pub struct HttpDocDoctests;
+
+#[doc = include_str!("../docs/pools.md")]
+#[cfg(doctest)]
+pub struct PoolsDocDoctests;
