@@ -153,8 +153,9 @@ impl BackoffConfig {
         }
         let exponent = i32::try_from(exponent).unwrap_or(i32::MAX);
         let nanos = self.initial.as_nanos() as f64 * self.multiplier.powi(exponent);
-        // `!(a < b)` also sends NaN and infinity to the cap.
-        if !(nanos < self.max.as_nanos() as f64) {
+        // An overflow to infinity (or a NaN, which valid inputs cannot make)
+        // goes to the cap.
+        if nanos.is_nan() || nanos >= self.max.as_nanos() as f64 {
             return self.max;
         }
         // A float-to-int `as` saturates; the clamp undoes any rounding.

@@ -4,10 +4,10 @@
 //! Values move out of the pool into the guard and back on drop, so there is
 //! no `unsafe` here: the free list is a `Vec` used as a stack, the most
 //! recently returned (cache-warm) value on top. Guards hold an `Rc` of the
-//! pool's state, so one may outlive the pool; its value is then dropped
-//! when the last guard goes.
+//! pool's state, so one may outlive the pool: dropping the pool drops the
+//! free values at once, and each value still out when its guard drops.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::rc::Rc;
@@ -18,6 +18,8 @@ type Reset<T> = Box<dyn Fn(&mut T)>;
 struct Inner<T> {
     free: RefCell<Vec<T>>,
     reset: Option<Reset<T>>,
+    /// False once the pool is dropped: returning guards drop their values.
+    alive: Cell<bool>,
 }
 
 /// A pool of `T` for one thread.
@@ -80,6 +82,7 @@ impl<T: 'static> Pool<T> {
             inner: Rc::new(Inner {
                 free: RefCell::new(free),
                 reset,
+                alive: Cell::new(true),
             }),
             factory,
             created,
@@ -122,6 +125,15 @@ impl<T> Pool<T> {
         let factory = self.factory.as_mut()?;
         self.created += 1;
         Some(factory())
+    }
+}
+
+impl<T> Drop for Pool<T> {
+    fn drop(&mut self) {
+        // Free values go now; values still out go when their guards drop.
+        self.inner.alive.set(false);
+        let free = std::mem::take(&mut *self.inner.free.borrow_mut());
+        drop(free);
     }
 }
 
@@ -169,6 +181,9 @@ impl<T> DerefMut for Pooled<T> {
 impl<T> Drop for Pooled<T> {
     fn drop(&mut self) {
         if let Some(mut value) = self.value.take() {
+            if !self.inner.alive.get() {
+                return; // the pool is gone: `value` drops here
+            }
             if let Some(reset) = &self.inner.reset {
                 // A panicking reset drops the value (the pool shrinks by one
                 // rather than hand out a half-reset value).
