@@ -158,7 +158,9 @@ impl BackoffConfig {
         if nanos.is_nan() || nanos >= self.max.as_nanos() as f64 {
             return self.max;
         }
-        // A float-to-int `as` saturates; the clamp undoes any rounding.
+        // A float-to-int `as` saturates. Rounding cannot take the result
+        // below `initial` (a multiplier above 1 moves it at least one ulp)
+        // nor, past the check above, over `max`: the clamp is only a guard.
         duration_from_nanos(nanos as u128).clamp(self.initial, self.max)
     }
 }

@@ -29,3 +29,7 @@ pub struct HttpDocDoctests;
 #[doc = include_str!("../docs/pools.md")]
 #[cfg(doctest)]
 pub struct PoolsDocDoctests;
+
+#[doc = include_str!("../docs/reconnect.md")]
+#[cfg(doctest)]
+pub struct ReconnectDocDoctests;

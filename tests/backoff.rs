@@ -436,6 +436,23 @@ fn on_failure_while_connected_ends_the_connection() {
     assert_eq!(backoff.attempts(), 2);
 }
 
+#[test]
+fn healthy_after_is_inclusive() {
+    let config = BackoffConfig::builder()
+        .jitter(Jitter::None)
+        .build()
+        .unwrap();
+    let healthy = config.healthy_after();
+    for (up, reset) in [(healthy - Duration::from_nanos(1), false), (healthy, true)] {
+        let mut backoff = Backoff::new(config, SeededRng::from_seed(8));
+        let t0 = Instant::now();
+        let _ = backoff.on_failure(t0);
+        backoff.on_connected(t0);
+        let _ = backoff.on_disconnected(t0 + up);
+        assert_eq!(backoff.attempts(), if reset { 1 } else { 2 }, "up {up:?}");
+    }
+}
+
 /// A server that accepts and drops every connection half a second later:
 /// without the healthy rule the client would reconnect every ~100 ms; with
 /// it, the delays keep growing to the cap. One simulated hour.

@@ -83,7 +83,11 @@ fn reset_runs_on_return_and_a_panicking_one_drops_the_value() {
     let mut huge = pool.try_acquire().unwrap();
     huge.resize(1000, 0);
     assert!(catch_unwind(AssertUnwindSafe(|| drop(huge))).is_err());
-    assert_eq!(pool.available(), 1, "the half-reset value is not handed out again");
+    assert_eq!(
+        pool.available(),
+        1,
+        "the half-reset value is not handed out again"
+    );
 }
 
 #[test]
