@@ -4,8 +4,10 @@
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 
+pub mod backoff;
 pub mod buf;
 pub mod http;
+pub mod pool;
 pub mod rng;
 pub mod ws;
 
@@ -23,3 +25,11 @@ pub struct WebsocketDocDoctests;
 #[doc = include_str!("../docs/http.md")]
 #[cfg(doctest)]
 pub struct HttpDocDoctests;
+
+#[doc = include_str!("../docs/pools.md")]
+#[cfg(doctest)]
+pub struct PoolsDocDoctests;
+
+#[doc = include_str!("../docs/reconnect.md")]
+#[cfg(doctest)]
+pub struct ReconnectDocDoctests;
