@@ -367,8 +367,12 @@ fn bench_sync_other_thread(c: &mut Criterion) {
         });
     }
     assert_eq!(tw.available(), CROSS_SLOTS);
-    for _ in 0..CROSS_SLOTS {
-        check_value(&mut tw.try_acquire().expect("free slot"), true);
+    // Every value came back, reset on the releaser thread.
+    let all: Vec<_> = (0..CROSS_SLOTS)
+        .map(|_| tw.try_acquire().expect("free slot"))
+        .collect();
+    for mut g in all {
+        check_value(&mut g, true);
     }
 
     let nx = nexus_pool::sync::Pool::new(CROSS_SLOTS, value, reset);
@@ -390,6 +394,12 @@ fn bench_sync_other_thread(c: &mut Criterion) {
         });
     }
     assert_eq!(nx.available(), CROSS_SLOTS);
+    let all: Vec<_> = (0..CROSS_SLOTS)
+        .map(|_| nx.try_acquire().expect("free slot"))
+        .collect();
+    for mut g in all {
+        check_value(&mut g, true);
+    }
 
     let dp = deadpool_pool(CROSS_SLOTS);
     {
