@@ -172,32 +172,12 @@ impl<T> Pool<T> {
     /// Takes a free value, if there is one.
     #[inline]
     pub fn try_acquire(&mut self) -> Option<Pooled<T>> {
-        let shared = self.shared();
-        let mut head = shared.head.load(Ordering::Acquire);
-        loop {
-            let index = head & INDEX;
-            if index == NIL {
-                return None;
-            }
-            // Only this (single) acquirer pops, so `index` stays on the list
-            // and its `next` stays put until the CAS below.
-            let next = shared.slots[index as usize].next.load(Ordering::Relaxed);
-            match shared.head.compare_exchange_weak(
-                head,
-                next,
-                Ordering::Acquire,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => {
-                    return Some(Pooled {
-                        shared: self.shared,
-                        index,
-                        _owns: PhantomData,
-                    });
-                }
-                Err(actual) => head = actual,
-            }
-        }
+        let index = self.shared().pop()?;
+        Some(Pooled {
+            shared: self.shared,
+            index,
+            _owns: PhantomData,
+        })
     }
 
     /// Takes a free value, or registers `cx`'s waker to be woken by the
@@ -244,26 +224,17 @@ impl<T> Drop for Pool<T> {
         let shared = self.shared();
         let capacity = shared.slots.len() as u32;
         let mut freed = 0u32;
-        let mut head = shared.head.load(Ordering::Acquire);
         loop {
-            let index = head & INDEX;
-            if index != NIL {
-                let next = shared.slots[index as usize].next.load(Ordering::Relaxed);
-                match shared.head.compare_exchange_weak(
-                    head,
-                    next,
-                    Ordering::Acquire,
-                    Ordering::Acquire,
-                ) {
-                    Ok(_) => {
-                        // SAFETY: popped, so ours alone; initialised, as
-                        // every slot's value is until its final drop.
-                        unsafe { drop_value(&shared.slots[index as usize]) };
-                        freed += 1;
-                        head = next;
-                    }
-                    Err(actual) => head = actual,
-                }
+            while let Some(index) = shared.pop() {
+                // SAFETY: popped, so ours alone; initialised, as every
+                // slot's value is until its final drop.
+                unsafe { drop_value(&shared.slots[index as usize]) };
+                freed += 1;
+            }
+            // Empty (maybe with the WAITING bit): close it, unless a return
+            // lands first, which the next round pops.
+            let head = shared.head.load(Ordering::Acquire);
+            if head & INDEX != NIL {
                 continue;
             }
             let out = capacity - freed;
@@ -283,6 +254,31 @@ impl<T> Drop for Pool<T> {
                     // must not be touched from here on.
                     return;
                 }
+                // A return landed: pop it in the next round.
+                Err(_) => continue,
+            }
+        }
+    }
+}
+
+impl<T> Shared<T> {
+    /// Pops a free slot. Only the single acquirer (the pool, `&mut`, or its
+    /// drop) calls this, so the popped index stays on the list and its
+    /// `next` stays put between the load and the CAS: no ABA.
+    #[inline]
+    fn pop(&self) -> Option<u32> {
+        let mut head = self.head.load(Ordering::Acquire);
+        loop {
+            let index = head & INDEX;
+            if index == NIL || index == CLOSED {
+                return None;
+            }
+            let next = self.slots[index as usize].next.load(Ordering::Relaxed);
+            match self
+                .head
+                .compare_exchange_weak(head, next, Ordering::Acquire, Ordering::Acquire)
+            {
+                Ok(_) => return Some(index),
                 Err(actual) => head = actual,
             }
         }
