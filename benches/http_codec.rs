@@ -44,7 +44,6 @@
 use std::hint::black_box;
 use std::io::{self, Read, Write as _};
 use std::mem::MaybeUninit;
-use std::time::Duration;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use nexus_net::http::{ChunkedDecoder as NxChunkedDecoder, ResponseReader as NxReader};
@@ -54,6 +53,8 @@ use nexus_net::rest::{
 use tickwire::http::{
     Method, RequestError, RequestWriter, ResponseReader, SignInput, SignedHeaders,
 };
+
+mod common;
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -654,17 +655,9 @@ fn bench_parse(c: &mut Criterion) {
     bench_parse_case(c, "200_8h_256B_chunked4", &body, true);
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(400))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(50)
-        .nresamples(20_000)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_build, bench_parse
 }
 criterion_main!(benches);

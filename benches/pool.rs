@@ -49,6 +49,8 @@ use std::time::{Duration, Instant};
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use tickwire::pool::{local, sync};
 
+mod common;
+
 /// Capacity of every pooled `Vec<u8>`.
 const VALUE_CAPACITY: usize = 256;
 /// Values per pool in the same-thread groups (only one is ever out).
@@ -418,17 +420,9 @@ fn bench_sync_other_thread(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(400))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(50)
-        .nresamples(20_000)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_local, bench_sync_same_thread, bench_sync_other_thread
 }
 criterion_main!(benches);

@@ -29,7 +29,6 @@
 #![allow(missing_docs)]
 
 use std::hint::black_box;
-use std::time::Duration;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nexus_net::buf::WriteBuf as NxWriteBuf;
@@ -40,6 +39,8 @@ use tickwire::buf::WriteBuf;
 use tickwire::rng::SeededRng;
 use tickwire::ws::mask::{MaskPath, apply_mask};
 use tickwire::ws::{FrameReader, FrameWriter, Message, MessageKind, Role};
+
+mod common;
 
 const KIB: usize = 1024;
 /// Target size of one decode batch for small messages: a pass stays in L2.
@@ -473,17 +474,9 @@ fn bench_mask(c: &mut Criterion) {
     }
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(400))
-        .measurement_time(Duration::from_millis(1500))
-        .sample_size(50)
-        .nresamples(20_000)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_decode, bench_encode, bench_mask
 }
 criterion_main!(benches);

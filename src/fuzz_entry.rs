@@ -24,10 +24,7 @@ pub fn ws_read(role: Role, data: &[u8]) {
     let mut seed = u32::from(split_seed) | 1;
     let mut pos = 0;
     while pos < stream.len() {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        let step = (seed as usize % 64 + 1).min(stream.len() - pos);
+        let step = next_split(&mut seed, stream.len() - pos);
         let n = if split_seed & 0x80 == 0 {
             let spare = reader.spare();
             assert!(!spare.is_empty(), "spare() must never be empty");
@@ -58,6 +55,38 @@ pub fn ws_read(role: Role, data: &[u8]) {
     }
 }
 
+/// The next read size (1 to 64 bytes, at most `left`) from a xorshift seed.
+fn next_split(seed: &mut u32, left: usize) -> usize {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 17;
+    *seed ^= *seed << 5;
+    (*seed as usize % 64 + 1).min(left)
+}
+
+/// The request method (bit 0x40 of the seed byte: HEAD, else GET) and the
+/// small-limits reader [`http_response`] drives; the corpus test uses the
+/// same, so a seed's name describes what the fuzz target sees.
+pub fn http_response_setup(seed_byte: u8) -> (crate::http::Method, crate::http::ResponseReader) {
+    use crate::http::{Method, ResponseReader};
+    let method = if seed_byte & 0x40 != 0 {
+        Method::Head
+    } else {
+        Method::Get
+    };
+    let reader = ResponseReader::builder()
+        .buffer_capacity(64)
+        .max_head_size(512)
+        .max_headers(16)
+        .max_body_size(2048)
+        .build();
+    (method, reader)
+}
+
+/// The decoder [`http_chunked`] drives: 4 KiB of body, 512 B of trailers.
+pub fn http_chunked_decoder() -> crate::http::ChunkedDecoder {
+    crate::http::ChunkedDecoder::new(4096, 512)
+}
+
 fn check_message(message: &Message<'_>) {
     match message {
         Message::Text(text) => assert!(text.len() <= 4096),
@@ -75,30 +104,17 @@ fn check_message(message: &Message<'_>) {
 /// bytes in arbitrary read splits. The first byte seeds the splits and
 /// picks the request method (HEAD or GET) and whether EOF follows.
 pub fn http_response(data: &[u8]) {
-    use crate::http::{Method, ResponseReader};
+    use crate::http::Method;
     let Some((&seed_byte, stream)) = data.split_first() else {
         return;
     };
-    let method = if seed_byte & 0x40 != 0 {
-        Method::Head
-    } else {
-        Method::Get
-    };
-    let mut reader = ResponseReader::builder()
-        .buffer_capacity(64)
-        .max_head_size(512)
-        .max_headers(16)
-        .max_body_size(2048)
-        .build();
+    let (method, mut reader) = http_response_setup(seed_byte);
     let mut seed = u32::from(seed_byte) | 1;
     let mut pos = 0;
     let mut finished = false;
     while !finished {
         if pos < stream.len() {
-            seed ^= seed << 13;
-            seed ^= seed >> 17;
-            seed ^= seed << 5;
-            let step = (seed as usize % 64 + 1).min(stream.len() - pos);
+            let step = next_split(&mut seed, stream.len() - pos);
             // read() takes nothing only when the buffer is at its limit; a
             // reader that then neither fails nor hands out a response would
             // wedge the connection forever.
@@ -140,13 +156,12 @@ pub fn http_response(data: &[u8]) {
 /// parts split at the first byte's value; checks the decoded bytes match a
 /// simple reference decoder's.
 pub fn http_chunked(data: &[u8]) {
-    use crate::http::ChunkedDecoder;
     let Some((&split, encoded)) = data.split_first() else {
         return;
     };
     let split = usize::from(split).min(encoded.len());
     let mut buf = encoded.to_vec();
-    let mut decoder = ChunkedDecoder::new(4096, 512);
+    let mut decoder = http_chunked_decoder();
     let first = decoder.decode(&mut buf[..split]);
     let result = match first {
         Ok(true) => Ok(true),

@@ -9,7 +9,7 @@ use std::fs;
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use tickwire::http::{ChunkedDecoder, Method, RequestWriter, ResponseError, ResponseReader};
+use tickwire::http::{Method, RequestWriter, ResponseError, ResponseReader};
 use tickwire::rng::SeededRng;
 use tickwire::ws::Role;
 use tickwire::ws::handshake::{self, ClientHandshake, HandshakeLimits};
@@ -90,17 +90,7 @@ fn http_seeds_named_valid_succeed_and_bad_fail() {
 /// no error, Ok(false) if none and no error, Err if the reader refused it.
 fn response_outcome(data: &[u8]) -> Result<bool, String> {
     let (&seed, stream) = data.split_first().expect("seed byte");
-    let method = if seed & 0x40 != 0 {
-        Method::Head
-    } else {
-        Method::Get
-    };
-    let mut reader = ResponseReader::builder()
-        .buffer_capacity(64)
-        .max_head_size(512)
-        .max_headers(16)
-        .max_body_size(2048)
-        .build();
+    let (method, mut reader) = tickwire::fuzz_entry::http_response_setup(seed);
     let mut responses = 0;
     let mut drain = |reader: &mut ResponseReader| -> Result<(), ResponseError> {
         while reader.next(method)?.is_some() {
@@ -123,7 +113,7 @@ fn response_outcome(data: &[u8]) -> Result<bool, String> {
 /// `http_chunked` input, decoded in one go: Ok(true) when complete.
 fn chunked_outcome(data: &[u8]) -> Result<bool, String> {
     let mut body = data.get(1..).expect("split byte").to_vec();
-    ChunkedDecoder::new(4096, 512)
+    tickwire::fuzz_entry::http_chunked_decoder()
         .decode(&mut body)
         .map_err(|e| format!("{e:?}"))
 }
