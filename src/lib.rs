@@ -34,3 +34,7 @@ pub struct PoolsDocDoctests;
 #[doc = include_str!("../docs/reconnect.md")]
 #[cfg(doctest)]
 pub struct ReconnectDocDoctests;
+
+#[doc = include_str!("../docs/tls.md")]
+#[cfg(doctest)]
+pub struct TlsDocDoctests;
