@@ -9,6 +9,7 @@ pub mod buf;
 pub mod http;
 pub mod pool;
 pub mod rng;
+pub mod rt;
 pub mod tls;
 pub mod ws;
 
