@@ -106,6 +106,43 @@ fn decode(receiver: Role, bytes: &[u8], reads: &[usize]) -> Vec<Owned> {
     got
 }
 
+/// Decodes the way the async stream does: `prepare` until a message is
+/// ready, reading between, with extra bytes read in after `prepare` said
+/// yes and before `next` takes the message (which must not move it).
+fn decode_prepared(receiver: Role, bytes: &[u8], reads: &[usize]) -> Vec<Owned> {
+    let mut reader = FrameReader::builder()
+        .role(receiver)
+        .buffer_capacity(256)
+        .build();
+    let mut got = Vec::new();
+    let mut pos = 0;
+    let mut i = 0;
+    loop {
+        if reader.prepare().unwrap() {
+            if pos < bytes.len() {
+                // Bytes arriving between prepare and next.
+                let want = reads[i % reads.len()].max(1).min(bytes.len() - pos);
+                let n = reader.read(&bytes[pos..pos + want]).unwrap_or(0);
+                pos += n;
+            }
+            got.push(Owned::from(reader.next().unwrap().expect("prepared")));
+            continue;
+        }
+        if pos == bytes.len() {
+            break;
+        }
+        let want = reads[i % reads.len()].max(1);
+        i += 1;
+        let spare = reader.spare();
+        let n = want.min(spare.len()).min(bytes.len() - pos);
+        spare[..n].copy_from_slice(&bytes[pos..pos + n]);
+        reader.filled(n);
+        pos += n;
+    }
+    assert_eq!(reader.buffered(), 0, "bytes left undecoded");
+    got
+}
+
 const LENGTH_CLASSES: [usize; 6] = [0, 125, 126, 65535, 65536, 1 << 20];
 
 fn payload(len: usize, salt: u8) -> Vec<u8> {
@@ -217,6 +254,19 @@ proptest! {
         let sender = if client_sends { Role::Client } else { Role::Server };
         let bytes = encode(sender, seed, &messages, fragment);
         prop_assert_eq!(decode(peer(sender), &bytes, &reads), messages);
+    }
+
+    #[test]
+    fn prepare_then_next_decodes_the_same_with_reads_in_between(
+        messages in proptest::collection::vec(any_message(), 1..6),
+        reads in proptest::collection::vec(1usize..2000, 1..8),
+        client_sends in any::<bool>(),
+        fragment in proptest::option::of(1usize..300),
+        seed in any::<u64>(),
+    ) {
+        let sender = if client_sends { Role::Client } else { Role::Server };
+        let bytes = encode(sender, seed, &messages, fragment);
+        prop_assert_eq!(decode_prepared(peer(sender), &bytes, &reads), messages);
     }
 }
 

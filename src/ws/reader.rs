@@ -97,6 +97,7 @@ impl FrameReaderBuilder {
             error: None,
             frame_unmasked: 0,
             frame_checked: 0,
+            prepared: None,
         }
     }
 }
@@ -164,6 +165,9 @@ pub struct FrameReader {
     /// Payload bytes of the frame in flight known to be valid UTF-8 (text
     /// frames that arrive in pieces are checked as they arrive).
     frame_checked: usize,
+    /// A message [`prepare`](FrameReader::prepare) found and `next` has not
+    /// handed out yet.
+    prepared: Option<Ready>,
 }
 
 impl FrameReader {
@@ -218,7 +222,10 @@ impl FrameReader {
         self.release();
         let start = self.buf.start();
         let need = self.need.max(self.buf.len() + 1);
-        if start + need > self.buf.capacity() || self.buf.spare().is_empty() {
+        // A prepared message's bytes lie before `start`: no moving them.
+        if self.prepared.is_none()
+            && (start + need > self.buf.capacity() || self.buf.spare().is_empty())
+        {
             self.buf.compact();
             if need > self.buf.capacity() {
                 // Grow by doubling as bytes arrive, never straight to a
@@ -272,7 +279,7 @@ impl FrameReader {
         if bytes.is_empty() {
             return Ok(0);
         }
-        if self.buf.spare().len() < bytes.len() {
+        if self.buf.spare().len() < bytes.len() && self.prepared.is_none() {
             self.buf.compact();
             let want = self.buf.len().saturating_add(bytes.len());
             let _ = self
@@ -297,6 +304,10 @@ impl FrameReader {
     /// are handed out: the message borrows the reader, so no write can reach
     /// its bytes before it is dropped.)
     fn release(&mut self) {
+        if self.prepared.is_some() {
+            // Its bytes are still to be handed out.
+            return;
+        }
         if self.closed {
             // Nothing may follow a Close (RFC 6455 5.5.1): discard it.
             self.buf.clear();
@@ -320,6 +331,7 @@ impl FrameReader {
         // 7- or 16-bit length, in a reader with nothing unusual going on.
         // Everything else (and every error) goes the general way.
         if self.error.is_none()
+            && self.prepared.is_none()
             && self.fragmented.is_none()
             && !self.closed
             && !self.assembly_returned
@@ -394,17 +406,13 @@ impl FrameReader {
         if let Some(error) = &self.error {
             return Err(error.clone());
         }
-        self.release();
-        if self.closed {
-            return Ok(None);
-        }
-        let ready = match self.advance_to_message() {
-            Ok(Some(ready)) => ready,
-            Ok(None) => return Ok(None),
-            Err(e) => {
-                self.error = Some(e.clone());
-                return Err(e);
-            }
+        let ready = match self.prepared.take() {
+            Some(ready) => ready,
+            None => match self.find_message() {
+                Ok(Some(ready)) => ready,
+                Ok(None) => return Ok(None),
+                Err(e) => return Err(e),
+            },
         };
         // Only field-level borrows below: a payload borrows `self.buf` or
         // `self.assembly`, so the error paths can still set `self.error`.
@@ -435,6 +443,55 @@ impl FrameReader {
                 Err(e)
             }
         }
+    }
+
+    /// Whether [`next`](Self::next) will hand out a message, without handing
+    /// it out: consumes frames up to the next complete message and keeps
+    /// it for `next`.
+    ///
+    /// An async stream needs this to loop over reads without holding the
+    /// borrow of a message it has not returned yet. `read` and `spare` in
+    /// between keep the prepared message (they only use the room left
+    /// behind the buffered bytes until `next` has handed it out).
+    ///
+    /// # Errors
+    ///
+    /// The [`ProtocolError`] that `next` would return.
+    pub fn prepare(&mut self) -> Result<bool, ProtocolError> {
+        if let Some(error) = &self.error {
+            return Err(error.clone());
+        }
+        if self.prepared.is_some() {
+            return Ok(true);
+        }
+        if self.fragmented.is_none()
+            && !self.closed
+            && !self.assembly_returned
+            && self.frame_unmasked == 0
+            && self.fast_header().is_some()
+        {
+            // `next` takes this frame by its fast path.
+            return Ok(true);
+        }
+        match self.find_message()? {
+            Some(ready) => {
+                self.prepared = Some(ready);
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    /// Drops what the last message left behind, then consumes frames until
+    /// one completes a message. Errors are made sticky here.
+    fn find_message(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        self.release();
+        if self.closed {
+            return Ok(None);
+        }
+        self.advance_to_message().inspect_err(|e| {
+            self.error = Some(e.clone());
+        })
     }
 
     /// Consumes frames until one completes a message; returns where it is.
