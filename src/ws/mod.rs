@@ -32,6 +32,8 @@ pub mod frame;
 pub mod handshake;
 pub mod mask;
 mod reader;
+mod stream;
+mod url;
 mod writer;
 
 pub use close::{CloseFrame, CloseState};
@@ -41,6 +43,11 @@ pub use reader::{
     DEFAULT_BUFFER_CAPACITY, DEFAULT_MAX_FRAME_SIZE, DEFAULT_MAX_MESSAGE_SIZE, FrameReader,
     FrameReaderBuilder, ReadError,
 };
+pub use stream::{
+    DEFAULT_WRITE_BUFFER_CAPACITY, HeartbeatConfig, HeartbeatPayload, OwnedMessage, TimeoutKind,
+    WsBuilder, WsError, WsReader, WsStream, WsWriter,
+};
+pub use url::WsUrl;
 pub use writer::{FrameWriter, MessageKind, PayloadSink};
 
 /// Which end of the connection this code plays. Clients mask what they send

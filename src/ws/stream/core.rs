@@ -1,0 +1,403 @@
+//! The machinery under [`WsStream`](super::WsStream) and its halves: the
+//! read side (frame reader, end-of-stream, heartbeats) and the shared write
+//! side (frame writer, outgoing bytes, closing handshake, poisoning), each
+//! driven by `poll` functions that any task may call.
+//!
+//! Nothing here awaits: every function makes what progress the socket
+//! allows and returns, so a caller can be dropped at any `Pending` without
+//! losing a byte. Incoming bytes live in the [`FrameReader`] until handed
+//! out; outgoing ones in the [`WriteBuf`] until the socket took them.
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker, ready};
+
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::error::WsError;
+use super::heartbeat::{Beat, Heartbeat};
+use crate::buf::WriteBuf;
+use crate::rng::SeededRng;
+use crate::ws::{CloseCode, CloseState, EncodeError, FrameReader, FrameWriter, Message};
+
+/// Which task is polling the write side: the reader (answering pings,
+/// replying to a Close, sending heartbeats) or the writer. Two tasks may
+/// wait on one socket's write readiness, which remembers one waker only;
+/// each keeps its own here and whoever empties the buffer wakes the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Party {
+    Reader,
+    Writer,
+}
+
+/// The write side: everything a send touches, shared by both halves.
+#[derive(Debug)]
+pub(crate) struct Shared<S> {
+    pub(crate) io: S,
+    pub(crate) write: WriteSide,
+}
+
+/// Outgoing frames and the closing handshake.
+#[derive(Debug)]
+pub(crate) struct WriteSide {
+    writer: FrameWriter<SeededRng>,
+    out: WriteBuf,
+    /// A control frame (pong, close reply) that did not fit in `out`: sent
+    /// as soon as `out` drains. Only the latest pong is kept (RFC 6455
+    /// 5.5.3 allows answering only the most recent ping).
+    deferred: Option<Deferred>,
+    pub(crate) close: CloseState,
+    poisoned: Option<io::ErrorKind>,
+    shut_down: bool,
+    waiting: [Option<Waker>; 2],
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Deferred {
+    Pong([u8; 125], u8),
+    Close(Option<CloseCode>),
+}
+
+impl WriteSide {
+    pub(crate) fn new(writer: FrameWriter<SeededRng>, out: WriteBuf) -> Self {
+        Self {
+            writer,
+            out,
+            deferred: None,
+            close: CloseState::new(),
+            poisoned: None,
+            shut_down: false,
+            waiting: [None, None],
+        }
+    }
+
+    /// Whether bytes wait to go out.
+    pub(crate) fn has_pending(&self) -> bool {
+        !self.out.is_empty() || self.deferred.is_some()
+    }
+
+    /// An error if nothing more may be sent.
+    pub(crate) fn check_sendable(&self) -> Result<(), WsError> {
+        if let Some(kind) = self.poisoned {
+            return Err(WsError::Poisoned(kind));
+        }
+        if self.close.is_sent() {
+            return Err(WsError::Closed);
+        }
+        Ok(())
+    }
+
+    /// Encodes a message into the outgoing buffer.
+    ///
+    /// # Errors
+    ///
+    /// `Ok(false)` when it does not fit yet (drain the buffer and retry);
+    /// an error when it never will or may not be sent.
+    pub(crate) fn encode(&mut self, message: &Message<'_>) -> Result<bool, WsError> {
+        self.check_sendable()?;
+        let result = match *message {
+            Message::Text(text) => self.writer.text(&mut self.out, text),
+            Message::Binary(payload) => self.writer.binary(&mut self.out, payload),
+            Message::Ping(payload) => self.writer.ping(&mut self.out, payload),
+            Message::Pong(payload) => self.writer.pong(&mut self.out, payload),
+            Message::Close(frame) => {
+                let result = match frame {
+                    Some(f) => self.writer.close(&mut self.out, f.code, f.reason),
+                    None => self.writer.close_empty(&mut self.out),
+                };
+                if result.is_ok() {
+                    self.close.on_sent(frame.map(|f| f.code));
+                }
+                result
+            }
+        };
+        match result {
+            Ok(()) => Ok(true),
+            Err(EncodeError::BufferFull(_)) if !self.out.is_empty() => Ok(false),
+            Err(EncodeError::DataAfterClose) => Err(WsError::Closed),
+            Err(e) => Err(WsError::Encode(e)),
+        }
+    }
+
+    /// Queues the pong that answers a ping, unless a Close went out.
+    pub(crate) fn queue_pong(&mut self, payload: &[u8]) {
+        if self.close.is_sent() || self.poisoned.is_some() {
+            return;
+        }
+        if self.writer.pong(&mut self.out, payload).is_err() {
+            let mut copy = [0u8; 125];
+            let len = payload.len().min(125);
+            copy[..len].copy_from_slice(&payload[..len]);
+            // `len` is at most 125: the reader refuses longer control frames.
+            self.deferred = Some(Deferred::Pong(copy, len as u8));
+        }
+    }
+
+    /// Records a received Close and queues the reply it calls for.
+    pub(crate) fn on_close_received(&mut self, frame: Option<crate::ws::CloseFrame<'_>>) {
+        if let Some(reply) = self.close.on_received(frame) {
+            self.queue_close(reply);
+        }
+    }
+
+    /// Queues a Close with `code` (none: an empty Close), unless one went out.
+    pub(crate) fn queue_close(&mut self, code: Option<CloseCode>) {
+        if self.close.is_sent() || self.poisoned.is_some() {
+            return;
+        }
+        let result = match code {
+            Some(code) if code.is_sendable() => self.writer.close(&mut self.out, code, ""),
+            _ => self.writer.close_empty(&mut self.out),
+        };
+        match result {
+            Ok(()) => self.close.on_sent(code.filter(|c| c.is_sendable())),
+            Err(_) => self.deferred = Some(Deferred::Close(code)),
+        }
+    }
+
+    fn encode_deferred(&mut self) {
+        match self.deferred.take() {
+            Some(Deferred::Pong(payload, len)) => self.queue_pong(&payload[..usize::from(len)]),
+            Some(Deferred::Close(code)) => self.queue_close(code),
+            None => {}
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> Shared<S> {
+    /// Writes out every queued byte. Ready once the buffer is empty.
+    pub(crate) fn poll_write_out(
+        &mut self,
+        cx: &mut Context<'_>,
+        party: Party,
+    ) -> Poll<Result<(), WsError>> {
+        let w = &mut self.write;
+        if let Some(kind) = w.poisoned {
+            return Poll::Ready(Err(WsError::Poisoned(kind)));
+        }
+        loop {
+            if w.out.is_empty() {
+                if w.deferred.is_none() {
+                    break;
+                }
+                w.encode_deferred();
+                continue;
+            }
+            match Pin::new(&mut self.io).poll_write(cx, w.out.data()) {
+                Poll::Ready(Ok(0)) => {
+                    w.poisoned = Some(io::ErrorKind::WriteZero);
+                    return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
+                }
+                Poll::Ready(Ok(n)) => w.out.advance(n),
+                Poll::Ready(Err(e)) => {
+                    w.poisoned = Some(e.kind());
+                    return Poll::Ready(Err(WsError::Io(e)));
+                }
+                Poll::Pending => {
+                    let slot = &mut w.waiting[party as usize];
+                    if !slot.as_ref().is_some_and(|k| k.will_wake(cx.waker())) {
+                        *slot = Some(cx.waker().clone());
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+        // Empty: whoever else waited on the socket for this may go on.
+        for slot in &mut w.waiting {
+            if let Some(waker) = slot.take() {
+                waker.wake();
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// Writes out every queued byte and flushes the transport (a TLS
+    /// record, say).
+    pub(crate) fn poll_flush(
+        &mut self,
+        cx: &mut Context<'_>,
+        party: Party,
+    ) -> Poll<Result<(), WsError>> {
+        ready!(self.poll_write_out(cx, party))?;
+        match Pin::new(&mut self.io).poll_flush(cx) {
+            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+            Poll::Ready(Err(e)) => {
+                self.write.poisoned = Some(e.kind());
+                Poll::Ready(Err(WsError::Io(e)))
+            }
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    /// Flushes, then shuts the write direction down (FIN; close_notify
+    /// over TLS). Once only; errors are ignored: the peer may be gone.
+    pub(crate) fn poll_shutdown(&mut self, cx: &mut Context<'_>, party: Party) -> Poll<()> {
+        if self.write.shut_down {
+            return Poll::Ready(());
+        }
+        if ready!(self.poll_flush(cx, party)).is_ok() {
+            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+        }
+        self.write.shut_down = true;
+        Poll::Ready(())
+    }
+
+    /// One attempt to push queued bytes out, without waiting.
+    pub(crate) fn try_flush(&mut self, cx: &mut Context<'_>, party: Party) {
+        if self.write.has_pending() {
+            let _ = self.poll_flush(cx, party);
+        }
+    }
+}
+
+/// The read side: incoming frames, the end of the stream, heartbeats.
+#[derive(Debug)]
+pub(crate) struct ReadSide {
+    pub(crate) reader: FrameReader,
+    pub(crate) state: ReadState,
+}
+
+/// The read side's bookkeeping, apart from the reader so it can be updated
+/// while a message still borrows the reader.
+#[derive(Debug)]
+pub(crate) struct ReadState {
+    eof: bool,
+    close_received: bool,
+    finished: bool,
+    failed: Option<WsError>,
+    pub(crate) heartbeat: Option<Heartbeat>,
+}
+
+impl ReadSide {
+    pub(crate) fn new(reader: FrameReader, heartbeat: Option<Heartbeat>) -> Self {
+        Self {
+            reader,
+            state: ReadState {
+                eof: false,
+                close_received: false,
+                finished: false,
+                failed: None,
+                heartbeat,
+            },
+        }
+    }
+
+    /// Drives reads, pending writes and heartbeats until a message is ready
+    /// for [`FrameReader::next`] (`Ok(true)`) or the stream ended cleanly
+    /// (`Ok(false)`, once; then [`WsError::Closed`]).
+    pub(crate) fn poll_prepare<S: AsyncRead + AsyncWrite + Unpin>(
+        &mut self,
+        shared: &mut Shared<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<bool, WsError>> {
+        let st = &mut self.state;
+        if let Some(e) = &st.failed {
+            return Poll::Ready(Err(e.again()));
+        }
+        if st.finished {
+            return Poll::Ready(Err(WsError::Closed));
+        }
+        loop {
+            // What this side owes the peer (pongs, a close reply, a
+            // heartbeat) and whatever else is queued goes out first, as far
+            // as the socket takes it: answering never waits for the caller
+            // to send.
+            if shared.write.has_pending() {
+                match shared.poll_flush(cx, Party::Reader) {
+                    Poll::Ready(Err(e)) if !st.close_received => return st.fail(e),
+                    _ => {}
+                }
+            }
+            if st.close_received {
+                // The closing handshake is over once our reply is out.
+                ready!(shared.poll_shutdown(cx, Party::Reader));
+                st.finished = true;
+                return Poll::Ready(Ok(false));
+            }
+            match self.reader.prepare() {
+                Ok(true) => return Poll::Ready(Ok(true)),
+                Ok(false) => {}
+                Err(e) => {
+                    shared.write.queue_close(Some(e.close_code()));
+                    shared.try_flush(cx, Party::Reader);
+                    return st.fail(WsError::Protocol(e));
+                }
+            }
+            if st.eof {
+                return st.fail(WsError::ConnectionReset);
+            }
+            let mut buf = ReadBuf::new(self.reader.spare());
+            match Pin::new(&mut shared.io).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) => {
+                    let n = buf.filled().len();
+                    if n == 0 {
+                        st.eof = true;
+                    } else {
+                        self.reader.filled(n);
+                        if let Some(hb) = &mut st.heartbeat {
+                            hb.on_frame_bytes();
+                        }
+                    }
+                    continue;
+                }
+                // TLS without close_notify: a truncation. Before a Close
+                // frame it is a reset like any other EOF.
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    st.eof = true;
+                    continue;
+                }
+                Poll::Ready(Err(e)) => return st.fail(WsError::Io(e)),
+                Poll::Pending => {}
+            }
+            let Some(hb) = &mut st.heartbeat else {
+                return Poll::Pending;
+            };
+            match ready!(hb.poll(cx)) {
+                Err(kind) => return st.fail(WsError::Timeout(kind)),
+                Ok(Beat::Ping(payload)) => {
+                    let _ = shared.write.encode(&Message::Ping(payload));
+                }
+                Ok(Beat::Text(text)) => {
+                    let _ = shared.write.encode(&Message::Text(text));
+                }
+            }
+        }
+    }
+
+    /// Whether the stream has ended (cleanly or not).
+    pub(crate) fn is_done(&self) -> bool {
+        self.state.finished || self.state.failed.is_some()
+    }
+}
+
+impl ReadState {
+    fn fail(&mut self, error: WsError) -> Poll<Result<bool, WsError>> {
+        self.failed = Some(error.again());
+        Poll::Ready(Err(error))
+    }
+
+    /// Bookkeeping for a message about to be handed out: queue the pong a
+    /// ping calls for, the reply a Close calls for, and note data for the
+    /// stalled-feed deadline.
+    pub(crate) fn on_message(&mut self, message: &Message<'_>, write: &mut WriteSide) {
+        match *message {
+            Message::Text(_) | Message::Binary(_) => {
+                if let Some(hb) = &mut self.heartbeat {
+                    hb.on_data();
+                }
+            }
+            Message::Ping(payload) => write.queue_pong(payload),
+            Message::Pong(_) => {}
+            Message::Close(frame) => {
+                write.on_close_received(frame);
+                self.close_received = true;
+            }
+        }
+    }
+}
+
+/// Maps a protocol failure found while preparing to the error `recv`
+/// returns when `next` then fails (it cannot: `prepare` found the message).
+pub(crate) fn unexpected_none() -> WsError {
+    WsError::Io(io::Error::other("frame reader lost a prepared message"))
+}

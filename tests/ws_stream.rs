@@ -1,0 +1,500 @@
+//! `WsStream` on real loopback sockets: tickwire client against tickwire
+//! server, and against raw sockets playing a peer byte by byte.
+
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tickwire::ws::{
+    CloseCode, HeartbeatConfig, Message, OwnedMessage, TimeoutKind, WsError, WsStream,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+/// A tickwire echo server on loopback: echoes text and binary, ends at the
+/// clean end. Returns its URL.
+async fn echo_server() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let mut ws = WsStream::builder().accept(tcp).await.unwrap();
+                loop {
+                    let reply = match ws.recv().await {
+                        Ok(Some(Message::Text(t))) => OwnedMessage::Text(t.to_owned()),
+                        Ok(Some(Message::Binary(b))) => OwnedMessage::Binary(b.to_vec()),
+                        Ok(Some(_)) => continue,
+                        Ok(None) | Err(_) => return,
+                    };
+                    if ws.send(reply.as_message()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    format!("ws://{addr}/echo")
+}
+
+/// A raw server: accepts one connection, completes the handshake by hand,
+/// and hands the socket to `script`.
+async fn raw_server<F, Fut>(script: F) -> (String, tokio::task::JoinHandle<()>)
+where
+    F: FnOnce(TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let task = tokio::spawn(async move {
+        let (mut tcp, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8; 1];
+            tcp.read_exact(&mut byte).await.unwrap();
+            head.push(byte[0]);
+        }
+        let req = tickwire::ws::handshake::parse_request(&head, &Default::default())
+            .unwrap()
+            .unwrap();
+        let mut answer = Vec::new();
+        req.write_accept(None, &[], &mut answer).unwrap();
+        tcp.write_all(&answer).await.unwrap();
+        script(tcp).await;
+    });
+    (format!("ws://{addr}/"), task)
+}
+
+/// Reads one unmasked-or-masked frame from a raw socket: (opcode, payload).
+async fn read_frame(tcp: &mut TcpStream) -> (u8, Vec<u8>) {
+    let mut h = [0u8; 2];
+    tcp.read_exact(&mut h).await.unwrap();
+    let mut len = u64::from(h[1] & 0x7F);
+    if len == 126 {
+        let mut e = [0u8; 2];
+        tcp.read_exact(&mut e).await.unwrap();
+        len = u64::from(u16::from_be_bytes(e));
+    } else if len == 127 {
+        let mut e = [0u8; 8];
+        tcp.read_exact(&mut e).await.unwrap();
+        len = u64::from_be_bytes(e);
+    }
+    let mut key = [0u8; 4];
+    if h[1] & 0x80 != 0 {
+        tcp.read_exact(&mut key).await.unwrap();
+    }
+    let mut payload = vec![0u8; len as usize];
+    tcp.read_exact(&mut payload).await.unwrap();
+    for (i, b) in payload.iter_mut().enumerate() {
+        *b ^= key[i % 4];
+    }
+    (h[0] & 0x0F, payload)
+}
+
+#[tokio::test]
+async fn echoes_text_and_binary_of_every_size_class() {
+    let url = echo_server().await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    for len in [0usize, 1, 125, 126, 65_535, 65_536, 200_000, 1 << 20] {
+        let payload: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+        ws.send_binary(&payload).await.unwrap();
+        match ws.recv().await.unwrap() {
+            Some(Message::Binary(b)) => assert_eq!(b, &payload[..], "binary {len}"),
+            other => panic!("binary {len}: got {other:?}"),
+        }
+        let text = "é".repeat(len / 2);
+        ws.send_text(&text).await.unwrap();
+        assert_eq!(ws.recv().await.unwrap(), Some(Message::Text(&text)));
+    }
+}
+
+#[tokio::test]
+async fn close_handshake_ends_both_sides_cleanly_then_errors() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = WsStream::builder().accept(tcp).await.unwrap();
+        let first = ws.recv().await.unwrap().map(OwnedMessage::from);
+        let end = ws.recv().await.unwrap().map(OwnedMessage::from);
+        let after = ws.recv().await.unwrap_err();
+        let send_after = ws.send_text("late").await.unwrap_err();
+        (first, end, after.name(), send_after.name())
+    });
+    let mut ws = WsStream::builder()
+        .connect(&format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    ws.close(CloseCode::NORMAL, "bye").await.unwrap();
+    assert!(matches!(ws.send_text("x").await, Err(WsError::Closed)));
+    let reply = ws.recv().await.unwrap().map(OwnedMessage::from);
+    assert_eq!(
+        reply,
+        Some(OwnedMessage::Close(Some((
+            CloseCode::NORMAL,
+            String::new()
+        ))))
+    );
+    assert_eq!(ws.recv().await.unwrap(), None);
+    assert!(matches!(ws.recv().await, Err(WsError::Closed)));
+    let (first, end, after, send_after) = server.await.unwrap();
+    assert_eq!(
+        first,
+        Some(OwnedMessage::Close(Some((CloseCode::NORMAL, "bye".into()))))
+    );
+    assert_eq!(end, None);
+    assert_eq!((after, send_after), ("closed", "closed"));
+}
+
+#[tokio::test]
+async fn pings_are_answered_while_the_caller_only_reads() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        tcp.write_all(&[0x89, 0x03, b'a', b'b', b'c'])
+            .await
+            .unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!(
+            (op, &payload[..]),
+            (0xA, &b"abc"[..]),
+            "a pong echoing the ping"
+        );
+        tcp.write_all(&[0x81, 0x02, b'o', b'k']).await.unwrap();
+        // Then a Close: the client must answer it with the same code.
+        tcp.write_all(&[0x88, 0x02, 0x03, 0xE9]).await.unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!((op, &payload[..]), (0x8, &[0x03, 0xE9][..]));
+    })
+    .await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Ping(b"abc")));
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Text("ok")));
+    assert!(matches!(
+        ws.recv().await.unwrap(),
+        Some(Message::Close(Some(_)))
+    ));
+    assert_eq!(ws.recv().await.unwrap(), None);
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_protocol_error_sends_the_matching_close_code() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        // A masked frame to a client: RFC 6455 5.1 says fail with 1002.
+        tcp.write_all(&[0x81, 0x81, 1, 2, 3, 4, b'x' ^ 1])
+            .await
+            .unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!((op, &payload[..2]), (0x8, &1002u16.to_be_bytes()[..]));
+    })
+    .await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    let e = ws.recv().await.unwrap_err();
+    assert!(e.is_protocol(), "{e}");
+    // Sticky: the same kind again, at once.
+    assert!(ws.recv().await.unwrap_err().is_protocol());
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_peer_that_vanishes_is_a_reset_not_an_end() {
+    let (url, server) = raw_server(|tcp| async move { drop(tcp) }).await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    server.await.unwrap();
+    assert!(matches!(ws.recv().await, Err(WsError::ConnectionReset)));
+    assert!(matches!(ws.recv().await, Err(WsError::ConnectionReset)));
+}
+
+#[tokio::test]
+async fn recv_is_cancel_safe_under_select() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        // 50 messages, each trickled out a few bytes at a time.
+        for i in 0..50u8 {
+            let body = vec![i; 300];
+            let mut frame = vec![0x82, 126, 0x01, 0x2C];
+            frame.extend_from_slice(&body);
+            for piece in frame.chunks(7) {
+                tcp.write_all(piece).await.unwrap();
+                tcp.flush().await.unwrap();
+                tokio::time::sleep(Duration::from_micros(200)).await;
+            }
+        }
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest).await;
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .buffer_capacity(64)
+        .connect(&url)
+        .await
+        .unwrap();
+    let mut got = Vec::new();
+    let mut cancelled = 0;
+    while got.len() < 50 {
+        tokio::select! {
+            biased;
+            m = ws.recv() => match m.unwrap() {
+                Some(Message::Binary(b)) => got.push(b.to_vec()),
+                other => panic!("{other:?}"),
+            },
+            () = tokio::time::sleep(Duration::from_micros(300)) => cancelled += 1,
+        }
+    }
+    for (i, b) in got.iter().enumerate() {
+        assert_eq!(b, &vec![i as u8; 300]);
+    }
+    assert!(cancelled > 0, "the test never cancelled a recv");
+    drop(ws);
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_message_over_the_limit_is_refused_with_1009_and_a_large_one_fits() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        let mut frame = vec![0x82, 127];
+        frame.extend_from_slice(&(300_000u64).to_be_bytes());
+        frame.extend_from_slice(&vec![7u8; 300_000]);
+        tcp.write_all(&frame).await.unwrap();
+        let mut frame = vec![0x82, 127];
+        frame.extend_from_slice(&(2_000_000u64).to_be_bytes());
+        tcp.write_all(&frame).await.unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!((op, &payload[..2]), (0x8, &1009u16.to_be_bytes()[..]));
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .buffer_capacity(1024)
+        .max_message_size(1 << 20)
+        .max_frame_size(1 << 20)
+        .connect(&url)
+        .await
+        .unwrap();
+    // A full small buffer is never an end of stream: it grows.
+    match ws.recv().await.unwrap() {
+        Some(Message::Binary(b)) => assert_eq!(b.len(), 300_000),
+        other => panic!("{other:?}"),
+    }
+    let e = ws.recv().await.unwrap_err();
+    assert!(e.is_protocol(), "{e}");
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn sending_more_than_the_limit_is_an_error_and_the_stream_lives_on() {
+    let url = echo_server().await;
+    let mut ws = WsStream::builder()
+        .max_message_size(100_000)
+        .connect(&url)
+        .await
+        .unwrap();
+    let e = ws.send_binary(&vec![0u8; 100_001]).await.unwrap_err();
+    assert!(matches!(e, WsError::Encode(_)), "{e}");
+    ws.send_text("still here").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Text("still here")));
+}
+
+#[tokio::test]
+async fn heartbeat_pings_go_out_and_a_silent_peer_times_out() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        for _ in 0..3 {
+            let (op, payload) = read_frame(&mut tcp).await;
+            assert_eq!((op, &payload[..]), (0x9, &b"hb"[..]));
+        }
+        // Never answer: the client's idle deadline must fire.
+        let mut rest = Vec::new();
+        let _ = tcp.read_to_end(&mut rest).await;
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .heartbeat(
+            HeartbeatConfig::default()
+                .interval(Duration::from_millis(20))
+                .ping_payload(&b"hb"[..])
+                .idle_timeout(Duration::from_millis(300)),
+        )
+        .connect(&url)
+        .await
+        .unwrap();
+    let e = ws.recv().await.unwrap_err();
+    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
+    assert!(e.is_timeout());
+    drop(ws);
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_stalled_feed_times_out_though_control_frames_flow() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        for _ in 0..100 {
+            if tcp.write_all(&[0x8A, 0x00]).await.is_err() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .heartbeat(
+            HeartbeatConfig::default()
+                .idle_timeout(Duration::from_millis(200))
+                .data_timeout(Duration::from_millis(150)),
+        )
+        .connect(&url)
+        .await
+        .unwrap();
+    let e = loop {
+        match ws.recv().await {
+            Ok(Some(Message::Pong(_))) => continue,
+            Ok(other) => panic!("{other:?}"),
+            Err(e) => break e,
+        }
+    };
+    assert!(matches!(e, WsError::Timeout(TimeoutKind::Data)), "{e}");
+    drop(ws);
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn sink_feed_twice_loses_nothing_and_stream_yields_owned() {
+    let url = echo_server().await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    SinkExt::feed(&mut ws, OwnedMessage::Text("one".into()))
+        .await
+        .unwrap();
+    SinkExt::feed(&mut ws, OwnedMessage::Binary(vec![2; 70_000]))
+        .await
+        .unwrap();
+    SinkExt::feed(&mut ws, OwnedMessage::Text("three".into()))
+        .await
+        .unwrap();
+    SinkExt::flush(&mut ws).await.unwrap();
+    let got: Vec<OwnedMessage> = (&mut ws).take(3).map(Result::unwrap).collect().await;
+    assert_eq!(
+        got,
+        vec![
+            OwnedMessage::Text("one".into()),
+            OwnedMessage::Binary(vec![2; 70_000]),
+            OwnedMessage::Text("three".into())
+        ]
+    );
+    SinkExt::close(&mut ws).await.unwrap();
+    // The echo server replies to our Close; the stream then ends.
+    let rest: Vec<_> = ws.collect().await;
+    assert!(
+        matches!(&rest[..], [Ok(OwnedMessage::Close(_))]),
+        "{rest:?}"
+    );
+}
+
+#[tokio::test]
+async fn split_halves_work_from_two_tasks_and_the_reader_answers_pings() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        tcp.write_all(&[0x89, 0x01, b'p']).await.unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!(
+            (op, &payload[..]),
+            (0xA, &b"p"[..]),
+            "pong while the writer idles"
+        );
+        tcp.write_all(&[0x81, 0x02, b'g', b'o']).await.unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!((op, &payload[..]), (0x1, &b"from writer"[..]));
+        tcp.write_all(&[0x88, 0x02, 0x03, 0xE8]).await.unwrap();
+        let (op, _) = read_frame(&mut tcp).await;
+        assert_eq!(op, 0x8);
+    })
+    .await;
+    let ws = WsStream::builder().connect(&url).await.unwrap();
+    let (mut reader, mut writer) = ws.split();
+    let (go_tx, go_rx) = tokio::sync::oneshot::channel();
+    let writer_task = tokio::spawn(async move {
+        go_rx.await.unwrap();
+        writer.send_text("from writer").await.unwrap();
+        writer
+    });
+    assert_eq!(reader.recv().await.unwrap(), Some(Message::Ping(b"p")));
+    assert_eq!(reader.recv().await.unwrap(), Some(Message::Text("go")));
+    go_tx.send(()).unwrap();
+    assert!(matches!(
+        reader.recv().await.unwrap(),
+        Some(Message::Close(_))
+    ));
+    assert_eq!(reader.recv().await.unwrap(), None);
+    let mut writer = writer_task.await.unwrap();
+    assert!(matches!(
+        writer.send_text("late").await,
+        Err(WsError::Closed)
+    ));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn ipv6_literal_urls_connect() {
+    let Ok(listener) = TcpListener::bind("[::1]:0").await else {
+        eprintln!("no IPv6 loopback here: skipped");
+        return;
+    };
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut ws = WsStream::builder().accept(tcp).await.unwrap();
+        ws.send_text("v6").await.unwrap();
+    });
+    let mut ws = WsStream::builder()
+        .connect(&format!("ws://[::1]:{port}/"))
+        .await
+        .unwrap();
+    assert!(ws.get_ref().get_ref().nodelay().unwrap(), "TCP_NODELAY on");
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Text("v6")));
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_bad_upgrade_request_is_refused_with_a_status() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        WsStream::builder()
+            .accept(tcp)
+            .await
+            .map(|_| ())
+            .unwrap_err()
+    });
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: upgrade\r\nSec-WebSocket-Version: 8\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    tcp.read_to_end(&mut answer).await.unwrap();
+    assert!(
+        answer.starts_with(b"HTTP/1.1 426 "),
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    let e = server.await.unwrap();
+    assert_eq!(e.name(), "handshake");
+}
+
+#[tokio::test]
+async fn connect_and_handshake_timeouts_fire() {
+    // A server that accepts TCP and never answers the upgrade.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let _keep = tokio::spawn(async move {
+        let (_tcp, _) = listener.accept().await.unwrap();
+        tokio::time::sleep(Duration::from_secs(30)).await;
+    });
+    let e = WsStream::builder()
+        .handshake_timeout(Duration::from_millis(100))
+        .connect(&format!("ws://{addr}/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WsError::Timeout(TimeoutKind::Handshake)), "{e}");
+    let e = WsStream::builder()
+        .connect("ws://nonsense:99999/")
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WsError::InvalidUrl(_)), "{e}");
+}
