@@ -87,3 +87,80 @@ fn steady_state_send_and_receive_allocate_nothing() {
     let seen = count(|| drop(std::hint::black_box(vec![1u8; 64])));
     assert_eq!(seen, 1);
 }
+
+/// The async stream over real loopback TCP: once warm, a client's
+/// send + receive round trip (with a ping answered on the way) allocates
+/// nothing on the client's thread. The echo server runs on its own thread
+/// and runtime, so its allocations are not counted.
+#[test]
+fn ws_stream_round_trips_allocate_nothing_once_warm() {
+    use std::net::TcpListener as StdListener;
+    use tickwire::ws::WsStream;
+
+    let listener = StdListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    listener.set_nonblocking(true).unwrap();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let (tcp, _) = listener.accept().await.unwrap();
+            let mut ws = WsStream::builder().accept(tcp).await.unwrap();
+            let mut echo = Vec::with_capacity(4096);
+            let mut n = 0u32;
+            loop {
+                match ws.recv().await {
+                    Ok(Some(Message::Binary(b))) => {
+                        echo.clear();
+                        echo.extend_from_slice(b);
+                    }
+                    Ok(Some(_)) => continue,
+                    Ok(None) | Err(_) => return,
+                }
+                n += 1;
+                if n.is_multiple_of(10) {
+                    // A ping now and then, which the client must answer.
+                    ws.send_ping(b"hb").await.unwrap();
+                }
+                ws.send_binary(&echo).await.unwrap();
+            }
+        });
+    });
+
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async move {
+        let mut ws = WsStream::builder()
+            .connect(&format!("ws://{addr}/"))
+            .await
+            .unwrap();
+        let payload = vec![5u8; 1024];
+        let round_trip = async |ws: &mut WsStream<_>| {
+            ws.send_binary(&payload).await.unwrap();
+            loop {
+                match ws.recv().await.unwrap() {
+                    Some(Message::Binary(b)) => {
+                        assert_eq!(b.len(), 1024);
+                        return;
+                    }
+                    Some(Message::Ping(_)) => continue,
+                    other => panic!("{other:?}"),
+                }
+            }
+        };
+        for _ in 0..200 {
+            round_trip(&mut ws).await;
+        }
+        alloc::start();
+        for _ in 0..500 {
+            round_trip(&mut ws).await;
+        }
+        let allocations = alloc::stop();
+        assert_eq!(allocations, 0, "allocations in 500 warm round trips");
+    });
+}

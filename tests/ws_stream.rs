@@ -498,3 +498,114 @@ async fn connect_and_handshake_timeouts_fire() {
         .unwrap_err();
     assert!(matches!(e, WsError::InvalidUrl(_)), "{e}");
 }
+
+#[tokio::test]
+async fn a_failed_write_poisons_the_stream() {
+    let (url, server) = raw_server(|tcp| async move {
+        // Reset the connection: RST, not FIN.
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(tcp);
+    })
+    .await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    server.await.unwrap();
+    let payload = vec![0u8; 16 * 1024];
+    let mut first_error = None;
+    for _ in 0..1000 {
+        if let Err(e) = ws.send_binary(&payload).await {
+            first_error = Some(e);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    let first = first_error.expect("writes to a reset socket must fail");
+    assert!(matches!(first, WsError::Io(_)), "{first}");
+    let again = ws.send_text("after").await.unwrap_err();
+    assert!(matches!(again, WsError::Poisoned(_)), "{again}");
+    assert!(again.is_closed());
+    assert!(ws.flush().await.is_err());
+}
+
+/// rcgen CA and a leaf for 127.0.0.1 and localhost: (CA DER, leaf DER, key DER).
+fn test_certs() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["localhost".into(), "127.0.0.1".into()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    (
+        ca.der().to_vec(),
+        leaf.der().to_vec(),
+        leaf_key.serialize_der(),
+    )
+}
+
+#[tokio::test]
+async fn wss_end_to_end_with_a_verified_certificate() {
+    use tickwire::tls::{ServerTlsConfig, TlsConfig};
+    let (ca, leaf, key) = test_certs();
+    let server_tls = ServerTlsConfig::new(vec![leaf], key).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let tls = server_tls.accept(tcp).await.unwrap();
+        let mut ws = WsStream::builder().accept(tls).await.unwrap();
+        while let Some(m) = ws.recv().await.unwrap() {
+            if let Message::Binary(b) = m {
+                let echo = b.to_vec();
+                ws.send_binary(&echo).await.unwrap();
+            }
+        }
+    });
+    let tls = TlsConfig::builder()
+        .skip_system_certs()
+        .add_root_cert(&ca)
+        .unwrap()
+        .build()
+        .unwrap();
+    {
+        let mut ws = WsStream::builder()
+            .tls(&tls)
+            .connect(&format!("wss://localhost:{port}/"))
+            .await
+            .unwrap();
+        assert!(ws.get_ref().is_tls());
+        for len in [0usize, 40, 1024, 300_000] {
+            let payload = vec![9u8; len];
+            ws.send_binary(&payload).await.unwrap();
+            assert_eq!(
+                ws.recv().await.unwrap(),
+                Some(Message::Binary(&payload[..]))
+            );
+        }
+        ws.close(CloseCode::NORMAL, "").await.unwrap();
+        assert!(matches!(ws.recv().await.unwrap(), Some(Message::Close(_))));
+        assert_eq!(ws.recv().await.unwrap(), None);
+    }
+    server.await.unwrap();
+
+    // A certificate from a CA we do not trust fails the TLS step.
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (_, other_leaf, other_key) = test_certs();
+    let other_tls = ServerTlsConfig::new(vec![other_leaf], other_key).unwrap();
+    tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let _ = other_tls.accept(tcp).await;
+    });
+    let e = WsStream::builder()
+        .tls(&tls)
+        .connect(&format!("wss://localhost:{port}/"))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, WsError::Tls(_)), "{e}");
+}
