@@ -609,3 +609,24 @@ async fn wss_end_to_end_with_a_verified_certificate() {
         .unwrap_err();
     assert!(matches!(e, WsError::Tls(_)), "{e}");
 }
+
+#[tokio::test]
+async fn invalid_utf8_in_a_whole_text_frame_sends_1007_at_once() {
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (url, server) = raw_server(|mut tcp| async move {
+        tcp.write_all(&[0x81, 0x02, 0xC3, 0x28]).await.unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!((op, &payload[..2]), (0x8, &1007u16.to_be_bytes()[..]));
+        tx.send(()).unwrap();
+    })
+    .await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    let e = ws.recv().await.unwrap_err();
+    assert!(e.is_protocol(), "{e}");
+    // The Close went out with the error: no further call needed.
+    tokio::time::timeout(Duration::from_secs(5), rx)
+        .await
+        .expect("the peer got the 1007 Close without another recv")
+        .unwrap();
+    server.await.unwrap();
+}

@@ -18,7 +18,9 @@ use super::error::WsError;
 use super::heartbeat::{Beat, Heartbeat};
 use crate::buf::WriteBuf;
 use crate::rng::SeededRng;
-use crate::ws::{CloseCode, CloseState, EncodeError, FrameReader, FrameWriter, Message};
+use crate::ws::{
+    CloseCode, CloseState, EncodeError, FrameReader, FrameWriter, Message, ProtocolError,
+};
 
 /// Which task is polling the write side: the reader (answering pings,
 /// replying to a Close, sending heartbeats) or the writer. Two tasks may
@@ -317,11 +319,7 @@ impl ReadSide {
             match self.reader.prepare() {
                 Ok(true) => return Poll::Ready(Ok(true)),
                 Ok(false) => {}
-                Err(e) => {
-                    shared.write.queue_close(Some(e.close_code()));
-                    shared.try_flush(cx, Party::Reader);
-                    return st.fail(WsError::Protocol(e));
-                }
+                Err(e) => return Poll::Ready(Err(st.protocol_error(e, shared, cx))),
             }
             if st.eof {
                 return st.fail(WsError::ConnectionReset);
@@ -371,6 +369,20 @@ impl ReadSide {
 }
 
 impl ReadState {
+    /// The peer broke the protocol: queue the Close with its code, push it
+    /// out as far as the socket takes it, and fail for good.
+    pub(crate) fn protocol_error<S: AsyncWrite + Unpin>(
+        &mut self,
+        error: ProtocolError,
+        shared: &mut Shared<S>,
+        cx: &mut Context<'_>,
+    ) -> WsError {
+        shared.write.queue_close(Some(error.close_code()));
+        shared.try_flush(cx, Party::Reader);
+        self.failed = Some(WsError::Protocol(error.clone()));
+        WsError::Protocol(error)
+    }
+
     fn fail(&mut self, error: WsError) -> Poll<Result<bool, WsError>> {
         self.failed = Some(error.again());
         Poll::Ready(Err(error))

@@ -146,7 +146,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
         let message = match self.read.reader.next() {
             Ok(Some(message)) => message,
             Ok(None) => return Err(unexpected_none()),
-            Err(e) => return Err(WsError::Protocol(e)),
+            Err(e) => {
+                // A text frame whose UTF-8 fails the last check: the Close
+                // (1007) goes out now, not at the next call.
+                let (state, shared) = (&mut self.read.state, &mut self.shared);
+                return Err(
+                    poll_fn(|cx| Poll::Ready(state.protocol_error(e.clone(), shared, cx))).await,
+                );
+            }
         };
         self.read.state.on_message(&message, &mut self.shared.write);
         if matches!(message, Message::Ping(_) | Message::Close(_)) {

@@ -87,7 +87,7 @@ pub(crate) fn poll_next_owned<S: AsyncRead + AsyncWrite + Unpin>(
     let message = match read.reader.next() {
         Ok(Some(message)) => message,
         Ok(None) => return Poll::Ready(Some(Err(unexpected_none()))),
-        Err(e) => return Poll::Ready(Some(Err(WsError::Protocol(e)))),
+        Err(e) => return Poll::Ready(Some(Err(read.state.protocol_error(e, shared, cx)))),
     };
     read.state.on_message(&message, &mut shared.write);
     let owned = OwnedMessage::from(message);

@@ -90,7 +90,13 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsReader<S> {
         let message = match self.read.reader.next() {
             Ok(Some(message)) => message,
             Ok(None) => return Err(unexpected_none()),
-            Err(e) => return Err(WsError::Protocol(e)),
+            Err(e) => {
+                let (state, shared) = (&mut self.read.state, &self.shared);
+                return Err(poll_fn(|cx| {
+                    Poll::Ready(state.protocol_error(e.clone(), &mut lock(shared), cx))
+                })
+                .await);
+            }
         };
         let shared = &self.shared;
         let state = &mut self.read.state;
