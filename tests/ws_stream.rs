@@ -41,10 +41,11 @@ async fn echo_server() -> String {
 
 /// A raw server: accepts one connection, completes the handshake by hand,
 /// and hands the socket to `script`.
-async fn raw_server<F, Fut>(script: F) -> (String, tokio::task::JoinHandle<()>)
+async fn raw_server<F, Fut, T>(script: F) -> (String, tokio::task::JoinHandle<T>)
 where
     F: FnOnce(TcpStream) -> Fut + Send + 'static,
-    Fut: std::future::Future<Output = ()> + Send,
+    Fut: std::future::Future<Output = T> + Send,
+    T: Send + 'static,
 {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
@@ -62,7 +63,7 @@ where
         let mut answer = Vec::new();
         req.write_accept(None, &[], &mut answer).unwrap();
         tcp.write_all(&answer).await.unwrap();
-        script(tcp).await;
+        script(tcp).await
     });
     (format!("ws://{addr}/"), task)
 }
@@ -628,5 +629,134 @@ async fn invalid_utf8_in_a_whole_text_frame_sends_1007_at_once() {
         .await
         .expect("the peer got the 1007 Close without another recv")
         .unwrap();
+    server.await.unwrap();
+}
+
+#[tokio::test]
+async fn sink_poll_ready_holds_back_while_a_frame_is_pending_and_loses_nothing() {
+    use futures::Sink;
+    use std::pin::Pin;
+    use std::task::{Context, Poll, Waker};
+
+    let (release_tx, release_rx) = tokio::sync::oneshot::channel::<()>();
+    let (url, server) = raw_server(|mut tcp| async move {
+        // Read nothing until told: the client's socket buffers fill up.
+        release_rx.await.unwrap();
+        let mut count = 0usize;
+        loop {
+            let (op, payload) = read_frame(&mut tcp).await;
+            if op == 0x8 {
+                break;
+            }
+            assert_eq!(op, 0x2);
+            assert_eq!(payload.len(), 64 * 1024);
+            assert!(
+                payload.iter().all(|&b| b == count as u8),
+                "message {count} intact"
+            );
+            count += 1;
+        }
+        tcp.write_all(&[0x88, 0x00]).await.unwrap();
+        count
+    })
+    .await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut sent = 0usize;
+    let mut held_back = false;
+    for _ in 0..100_000 {
+        match Pin::new(&mut ws).poll_ready(&mut cx) {
+            Poll::Ready(Ok(())) => {
+                Pin::new(&mut ws)
+                    .start_send(OwnedMessage::Binary(vec![sent as u8; 64 * 1024]))
+                    .unwrap();
+                sent += 1;
+            }
+            Poll::Ready(Err(e)) => panic!("{e}"),
+            Poll::Pending => {
+                held_back = true;
+                break;
+            }
+        }
+    }
+    assert!(
+        held_back,
+        "poll_ready never held back though the peer reads nothing"
+    );
+    release_tx.send(()).unwrap();
+    SinkExt::close(&mut ws).await.unwrap();
+    assert!(matches!(ws.recv().await.unwrap(), Some(Message::Close(_))));
+    let received = server.await.unwrap();
+    assert!(sent > 1);
+    assert_eq!(received, sent, "every message accepted by the sink arrived");
+}
+
+#[tokio::test]
+async fn split_halves_under_load_answer_every_ping_and_deliver_every_message() {
+    const MESSAGES: usize = 400;
+    const PINGS: usize = 200;
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    // The server pings while it reads the client's flood, slowly.
+    let server = tokio::spawn(async move {
+        let (tcp, _) = listener.accept().await.unwrap();
+        let ws = WsStream::builder().accept(tcp).await.unwrap();
+        let (mut reader, mut writer) = ws.split();
+        let pinger = tokio::spawn(async move {
+            for i in 0..PINGS {
+                writer.send_ping(&(i as u32).to_be_bytes()).await.unwrap();
+                tokio::task::yield_now().await;
+            }
+            writer
+        });
+        let (mut messages, mut pongs) = (0, 0);
+        while messages < MESSAGES || pongs < PINGS {
+            match reader.recv().await.unwrap() {
+                Some(Message::Binary(b)) => {
+                    assert_eq!(b.len(), 32 * 1024);
+                    assert!(b.iter().all(|&x| x == messages as u8));
+                    messages += 1;
+                    if messages % 50 == 0 {
+                        tokio::time::sleep(Duration::from_millis(2)).await;
+                    }
+                }
+                Some(Message::Pong(p)) => {
+                    assert_eq!(p, (pongs as u32).to_be_bytes(), "pongs in ping order");
+                    pongs += 1;
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        let mut writer = pinger.await.unwrap();
+        writer.close(CloseCode::NORMAL, "done").await.unwrap();
+        while reader.recv().await.unwrap().is_some() {}
+    });
+    let ws = WsStream::builder()
+        .connect(&format!("ws://{addr}/"))
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = ws.split();
+    let flood = tokio::spawn(async move {
+        for i in 0..MESSAGES {
+            writer.send_binary(&vec![i as u8; 32 * 1024]).await.unwrap();
+        }
+        writer
+    });
+    // The client's reader answers the pings while its writer floods.
+    let mut pings = 0;
+    let end = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            match reader.recv().await.unwrap() {
+                Some(Message::Ping(_)) => pings += 1,
+                Some(Message::Close(_)) => {}
+                None => break,
+                other => panic!("{other:?}"),
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "stalled: {pings} pings seen");
+    assert_eq!(pings, PINGS);
+    flood.await.unwrap();
     server.await.unwrap();
 }
