@@ -204,8 +204,11 @@ async fn over_tls() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// A CA and a leaf for localhost signed by it: (CA DER, leaf DER, key DER).
-fn certificates() -> Result<(Vec<u8>, Vec<u8>, Vec<u8>), rcgen::Error> {
+/// DER bytes: a CA certificate, a leaf for localhost it signed, the leaf's key.
+type Certificates = (Vec<u8>, Vec<u8>, Vec<u8>);
+
+/// A CA and a leaf for localhost signed by it.
+fn certificates() -> Result<Certificates, rcgen::Error> {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
     let ca_key = KeyPair::generate()?;
     let mut ca_params = CertificateParams::new(Vec::<String>::new())?;
