@@ -760,3 +760,90 @@ async fn split_halves_under_load_answer_every_ping_and_deliver_every_message() {
     flood.await.unwrap();
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn accept_with_sees_the_request_and_subprotocols_are_negotiated() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        // First client: right key, gets the protocol both support.
+        let (tcp, _) = listener.accept().await.unwrap();
+        let mut seen = None;
+        let mut ws = WsStream::builder()
+            .subprotocol("v2.json")
+            .accept_with(tcp, |req| {
+                seen = Some((
+                    req.path().to_owned(),
+                    req.origin().map(str::to_owned),
+                    req.header("x-api-key").map(<[u8]>::to_vec),
+                ));
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(ws.protocol(), Some("v2.json"));
+        ws.send_text("welcome").await.unwrap();
+        // Second client: refused with 401.
+        let (tcp, _) = listener.accept().await.unwrap();
+        let e = WsStream::builder()
+            .accept_with(tcp, |_| Err(401))
+            .await
+            .unwrap_err();
+        (seen, e.to_string())
+    });
+    let url = format!("ws://{addr}/feed?depth=5");
+    let mut ws = WsStream::builder()
+        .header("X-Api-Key", "k3y")
+        .origin("https://desk.example")
+        .subprotocol("v1.json")
+        .subprotocol("v2.json")
+        .connect(&url)
+        .await
+        .unwrap();
+    assert_eq!(ws.protocol(), Some("v2.json"));
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Text("welcome")));
+    let refused = WsStream::builder().connect(&url).await.unwrap_err();
+    assert!(
+        matches!(
+            refused,
+            WsError::Handshake(tickwire::ws::handshake::HandshakeError::UnexpectedStatus(
+                401
+            ))
+        ),
+        "{refused}"
+    );
+    let (seen, server_error) = server.await.unwrap();
+    assert_eq!(
+        seen,
+        Some((
+            "/feed?depth=5".to_owned(),
+            Some("https://desk.example".to_owned()),
+            Some(b"k3y".to_vec())
+        ))
+    );
+    assert!(server_error.contains("401"), "{server_error}");
+}
+
+#[tokio::test]
+async fn text_heartbeats_go_out_as_text_messages() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        for _ in 0..2 {
+            let (op, payload) = read_frame(&mut tcp).await;
+            assert_eq!((op, &payload[..]), (0x1, &br#"{"op":"ping"}"#[..]));
+        }
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .heartbeat(
+            HeartbeatConfig::default()
+                .interval(Duration::from_millis(10))
+                .text_payload(r#"{"op":"ping"}"#),
+        )
+        .connect(&url)
+        .await
+        .unwrap();
+    // Reading drives the heartbeat; the server hangs up after two.
+    let e = ws.recv().await.unwrap_err();
+    assert!(matches!(e, WsError::ConnectionReset), "{e}");
+    server.await.unwrap();
+}

@@ -69,6 +69,8 @@ pub enum HandshakeError {
     InvalidProtocolName,
     /// Caller input: a refusal status outside 400-599.
     InvalidRejectStatus(u16),
+    /// The server's own check refused the request with this status.
+    Refused(u16),
 }
 
 impl HandshakeError {
@@ -108,7 +110,8 @@ impl HandshakeError {
             | Self::InvalidHeaderValue
             | Self::ReservedHeader
             | Self::InvalidProtocolName
-            | Self::InvalidRejectStatus(_) => None,
+            | Self::InvalidRejectStatus(_)
+            | Self::Refused(_) => None,
         }
     }
 }
@@ -142,6 +145,7 @@ impl fmt::Display for HandshakeError {
             Self::ReservedHeader => f.write_str("header is one the handshake controls"),
             Self::InvalidProtocolName => f.write_str("subprotocol name is not a token"),
             Self::InvalidRejectStatus(code) => write!(f, "refusal status {code} not in 400-599"),
+            Self::Refused(status) => write!(f, "the server's check refused the request ({status})"),
         }
     }
 }

@@ -224,15 +224,51 @@ impl<C> WsBuilder<C> {
     ///
     /// [`WsError::Handshake`], [`WsError::Timeout`] with
     /// [`TimeoutKind::Handshake`], or the transport's error.
-    pub async fn accept<S>(&self, mut stream: S) -> Result<WsStream<S>, WsError>
+    pub async fn accept<S>(&self, stream: S) -> Result<WsStream<S>, WsError>
     where
         S: AsyncRead + AsyncWrite + Unpin,
+    {
+        self.accept_with(stream, |_| Ok(())).await
+    }
+
+    /// Like [`accept`](Self::accept), but `check` sees the client's request
+    /// first (path, `Host`, `Origin`, headers such as credentials) and may
+    /// refuse it with a status from 400 to 599, which is sent before
+    /// [`HandshakeError::Refused`] is returned.
+    ///
+    /// # Examples
+    ///
+    /// ```no_run
+    /// use tickwire::ws::WsStream;
+    ///
+    /// # async fn run(tcp: tokio::net::TcpStream) -> Result<(), tickwire::ws::WsError> {
+    /// let ws = WsStream::builder()
+    ///     .accept_with(tcp, |request| {
+    ///         if request.header("x-api-key") == Some(&b"secret"[..]) {
+    ///             Ok(())
+    ///         } else {
+    ///             Err(401)
+    ///         }
+    ///     })
+    ///     .await?;
+    /// # drop(ws);
+    /// # Ok(())
+    /// # }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As for `accept`, and [`HandshakeError::Refused`] when `check` says no.
+    pub async fn accept_with<S, F>(&self, mut stream: S, check: F) -> Result<WsStream<S>, WsError>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&handshake::ClientRequest<'_>) -> Result<(), u16>,
     {
         let (protocol, leftover) = within(
             &*self.clock,
             self.handshake_timeout,
             TimeoutKind::Handshake,
-            self.server_handshake(&mut stream),
+            self.server_handshake(&mut stream, check),
         )
         .await??;
         self.finish(stream, Role::Server, protocol, &leftover)
@@ -326,13 +362,16 @@ impl<C> WsBuilder<C> {
         }
     }
 
-    async fn server_handshake<S>(
+    async fn server_handshake<S, F>(
         &self,
         stream: &mut S,
+        check: F,
     ) -> Result<(Option<String>, Vec<u8>), WsError>
     where
         S: AsyncRead + AsyncWrite + Unpin,
+        F: FnOnce(&handshake::ClientRequest<'_>) -> Result<(), u16>,
     {
+        let mut check = Some(check);
         let mut head = Vec::with_capacity(1024);
         loop {
             read_some(stream, &mut head, self.limits.max_head_size()).await?;
@@ -340,6 +379,17 @@ impl<C> WsBuilder<C> {
             let outcome = match handshake::parse_request(&head, &self.limits) {
                 Ok(None) => continue,
                 Ok(Some(request)) => {
+                    if let Some(Err(status)) = check.take().map(|check| check(&request)) {
+                        let status = if (400..=599).contains(&status) {
+                            status
+                        } else {
+                            403
+                        };
+                        let _ = handshake::write_reject(status, &[], &mut answer);
+                        stream.write_all(&answer).await?;
+                        stream.flush().await?;
+                        return Err(WsError::Handshake(HandshakeError::Refused(status)));
+                    }
                     let protocol = request
                         .protocols()
                         .iter()
