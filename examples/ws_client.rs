@@ -26,7 +26,8 @@
 //! connection, `usage`, `stdin`, `stdout`, `ca-file` or `close-timeout`.
 //!
 //! Exit status:
-//! - 0: closed with 1000, or our Close 1000 answered by an empty Close;
+//! - 0: closed with 1000, or our Close 1000 answered by an empty Close
+//!   (`closed 1005`);
 //! - 1: an error (connect, TLS, handshake, protocol, I/O, timeout, ...);
 //! - 2: usage error;
 //! - 3: the peer closed with another code (or none).
@@ -35,6 +36,8 @@ use std::ffi::OsString;
 use std::fmt;
 use std::io::Write;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use tickwire::tls::TlsConfig;
@@ -228,9 +231,11 @@ async fn run(options: Options) -> Result<CloseKind, Failure> {
     }
 
     let (mut reader, writer) = ws.split();
-    let mut stdin_task = tokio::spawn(send_stdin_lines(writer));
+    // Set by the stdin task before its Close goes out, so the reader, which
+    // may see the peer's reply before the task's end, knows it is a reply.
+    let close_sent = Arc::new(AtomicBool::new(false));
+    let mut stdin_task = tokio::spawn(send_stdin_lines(writer, Arc::clone(&close_sent)));
     let mut stdin_done = false;
-    let mut we_closed = false;
     let mut close_received: Option<CloseKind> = None;
     // Armed once a Close went out or came in: the end must follow soon.
     let mut deadline: Option<Instant> = None;
@@ -251,7 +256,7 @@ async fn run(options: Options) -> Result<CloseKind, Failure> {
                         eprintln!("closed {code} {reason}");
                     }
                     let normal = code == CloseCode::NORMAL
-                        || (we_closed && code == CloseCode::NO_STATUS);
+                        || (close_sent.load(Ordering::Acquire) && code == CloseCode::NO_STATUS);
                     close_received = Some(if normal { CloseKind::Normal } else { CloseKind::Abnormal });
                     deadline.get_or_insert_with(|| Instant::now() + CLOSE_WAIT);
                 }
@@ -261,10 +266,9 @@ async fn run(options: Options) -> Result<CloseKind, Failure> {
             joined = &mut stdin_task, if !stdin_done => {
                 stdin_done = true;
                 match joined {
-                    Ok(Ok(())) => we_closed = true,
-                    // The peer's Close came first and was answered: the
-                    // reader reports it.
-                    Ok(Err(Failure::Ws(WsError::Closed))) => {}
+                    // Our Close went out; or the peer's came first and was
+                    // answered, and the reader reports it.
+                    Ok(Ok(()) | Err(Failure::Ws(WsError::Closed))) => {}
                     Ok(Err(failure)) => return Err(failure),
                     Err(join) => return Err(Failure::local("stdin", join)),
                 }
@@ -303,7 +307,10 @@ fn tls_config(options: &Options) -> Result<Option<TlsConfig>, Failure> {
 }
 
 /// Sends each line of stdin as a text message, then a Close 1000 at EOF.
-async fn send_stdin_lines<S>(mut writer: WsWriter<S>) -> Result<(), Failure>
+async fn send_stdin_lines<S>(
+    mut writer: WsWriter<S>,
+    close_sent: Arc<AtomicBool>,
+) -> Result<(), Failure>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
@@ -315,6 +322,7 @@ where
     {
         writer.send_text(&line).await?;
     }
+    close_sent.store(true, Ordering::Release);
     writer.close(CloseCode::NORMAL, "").await?;
     Ok(())
 }
