@@ -61,7 +61,10 @@ fn python() -> &'static str {
             Ok(out) => panic!(
                 "the Python package `websockets` (>= 13) is missing: run `pip install websockets` \
                  ({INSTALL}; .ci/run does this before the tests). python3 said: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
+                String::from_utf8_lossy(&out.stderr)
+                    .lines()
+                    .last()
+                    .unwrap_or("")
             ),
             Err(e) => panic!("cannot run python3 ({e}): install Python 3, then {INSTALL}"),
         }
