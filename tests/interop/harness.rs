@@ -19,7 +19,7 @@ use rcgen::{
     KeyUsagePurpose,
 };
 use tickwire::tls::{MaybeTls, ServerTlsConfig, TlsConfig};
-use tickwire::ws::{WsError, WsStream};
+use tickwire::ws::{WsBuilder, WsError, WsStream};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::process::{Child, ChildStdin, ChildStdout, Command};
@@ -303,20 +303,21 @@ impl PythonServer {
         }
     }
 
-    pub(crate) async fn try_connect(
-        &self,
-        path: &str,
-        tls: Option<&TlsConfig>,
-    ) -> Result<Ws, WsError> {
-        let mut builder = WsStream::builder();
-        if let Some(tls) = tls {
-            builder = builder.tls(tls);
+    /// A builder with the defaults and, over TLS, a config that trusts
+    /// the CA that signed the server.
+    pub(crate) fn builder(&self) -> WsBuilder {
+        match &self.tls {
+            Some(tls) => WsStream::builder().tls(tls),
+            None => WsStream::builder(),
         }
+    }
+
+    pub(crate) async fn connect_with(&self, path: &str, builder: WsBuilder) -> Result<Ws, WsError> {
         within(path, builder.connect(&format!("{}{path}", self.base))).await
     }
 
     pub(crate) async fn connect(&self, path: &str) -> Ws {
-        self.try_connect(path, self.tls.as_ref())
+        self.connect_with(path, self.builder())
             .await
             .unwrap_or_else(|e| panic!("connect {path}: {e}"))
     }

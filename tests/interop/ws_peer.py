@@ -32,6 +32,7 @@ try:
     from websockets.asyncio.client import connect
     from websockets.asyncio.server import serve
     from websockets.exceptions import ConnectionClosed
+    from websockets.frames import Frame, Opcode
 except ImportError:
     sys.exit("ws_peer.py needs websockets >= 13: python3 -m pip install 'websockets>=15,<16'")
 
@@ -143,6 +144,24 @@ async def eof_mid_message(ws, _args):
     await ws.wait_closed()
 
 
+async def send_bad(ws, args):
+    """Sends what a peer with a 1000-byte message limit must refuse, then
+    waits for its Close: args[0] "invalid-utf8" (a text message cut inside
+    a character), "close-code" (a Close with code args[1], which websockets
+    itself would refuse to send), or "binary" / "fragmented" with args[1]
+    bytes (fragments of 100 bytes)."""
+    if args[0] == "invalid-utf8":
+        await ws.send(b"caf\xc3", text=True)
+    elif args[0] == "close-code":
+        ws.protocol.send_frame(Frame(Opcode.CLOSE, struct.pack("!H", int(args[1]))))
+        ws.send_data()
+    elif args[0] == "binary":
+        await ws.send(pattern(int(args[1])))
+    else:
+        await ws.send(iter(chunks(pattern(int(args[1])), 100)))
+    await ws.wait_closed()
+
+
 BEHAVIOURS = {
     "echo": echo,
     "fragments": fragments,
@@ -151,6 +170,7 @@ BEHAVIOURS = {
     "close-empty": close_empty,
     "drop": drop,
     "eof-mid-message": eof_mid_message,
+    "send-bad": send_bad,
 }
 
 
