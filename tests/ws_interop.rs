@@ -94,7 +94,8 @@ fn close(code: u16, reason: &str) -> OwnedMessage {
     OwnedMessage::Close(Some((CloseCode(code), reason.to_owned())))
 }
 
-/// The longest reason (123 bytes), in 2-byte characters, for one code.
+/// A Close reason: "<side> <code>", or for 4999 the longest one allowed
+/// (123 bytes, mostly 2-byte characters).
 fn reason(side: &str, code: u16) -> String {
     if code == 4999 {
         "é".repeat(61) + "!"
