@@ -397,23 +397,19 @@ async fn client_refuses_an_oversize_message_with_1009() {
     expect_refusal(&mut server, "/send-bad/fragmented/1001", 1009).await;
 }
 
-/// tickwire bug: `recv` returns `Protocol(InvalidUtf8)` but sends no Close
-/// 1007; websockets sees the connection drop (1006). The UTF-8 of a text
-/// frame that arrives whole is checked in `FrameReader::next`, and `recv`
-/// returns a `next` error without queueing the Close (`poll_prepare` does,
-/// for errors `prepare` finds). A second `recv` would send it.
+/// Invalid UTF-8 in a text frame that arrives whole is found when the
+/// message is handed out (`FrameReader::next`), not while reading; the
+/// Close 1007 must still go out with the error, without a second `recv`.
 #[tokio::test]
-#[ignore = "tickwire bug: no Close 1007 for invalid UTF-8 in a whole text frame"]
 async fn client_sends_1007_for_a_whole_text_frame_that_is_not_utf8() {
     let mut server = PythonServer::start(Transport::Plain).await;
     expect_refusal(&mut server, "/send-bad/invalid-utf8", 1007).await;
 }
 
-/// tickwire bug: as above, for a Close frame with a code that must never be
-/// on the wire (1005): `recv` returns `Protocol(InvalidCloseCode)` from
-/// `FrameReader::next`, and no Close 1002 goes out.
+/// As above, for a Close frame with a code that must never be on the wire
+/// (1005): the error comes from `FrameReader::next`, and Close 1002 goes
+/// out with it.
 #[tokio::test]
-#[ignore = "tickwire bug: no Close 1002 for a Close frame with a forbidden code"]
 async fn client_sends_1002_for_a_close_frame_with_a_forbidden_code() {
     let mut server = PythonServer::start(Transport::Plain).await;
     expect_refusal(&mut server, "/send-bad/close-code/1005", 1002).await;
