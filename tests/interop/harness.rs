@@ -43,24 +43,36 @@ pub(crate) enum Transport {
 /// The Python interpreter that has `websockets`, as a path: a version
 /// manager's `python3` shim can cost half a second per start.
 ///
-/// Fails (every test, with the same message) when python3 or websockets is
-/// missing: CI installs it first, so a skip would only hide a gap.
+/// When `websockets` is missing it is installed once with pip (so the
+/// README's `cargo test --workspace` works on a fresh machine; `.ci/run`
+/// installs it before the tests too). Fails, every test with the same
+/// message, when python3 is missing or the install does not take: a skip
+/// would only hide a gap.
 fn python() -> &'static str {
     static PYTHON: OnceLock<String> = OnceLock::new();
     PYTHON.get_or_init(|| {
-        let probe = std::process::Command::new("python3")
-            .args([
-                "-c",
-                "import sys, websockets.asyncio.server; print(sys.executable)",
-            ])
-            .output();
-        match probe {
+        let probe = || {
+            std::process::Command::new("python3")
+                .args([
+                    "-c",
+                    "import sys, websockets.asyncio.server; print(sys.executable)",
+                ])
+                .output()
+        };
+        let mut result = probe();
+        if matches!(&result, Ok(out) if !out.status.success()) {
+            let _ = std::process::Command::new("sh")
+                .args(["-c", INSTALL])
+                .status();
+            result = probe();
+        }
+        match result {
             Ok(out) if out.status.success() => {
                 String::from_utf8(out.stdout).unwrap().trim().to_owned()
             }
             Ok(out) => panic!(
-                "the Python package `websockets` (>= 13) is missing: run `pip install websockets` \
-                 ({INSTALL}; .ci/run does this before the tests). python3 said: {}",
+                "the Python package `websockets` (>= 13) is missing and `{INSTALL}` did not \
+                 install it. python3 said: {}",
                 String::from_utf8_lossy(&out.stderr)
                     .lines()
                     .last()
