@@ -35,6 +35,9 @@ buffer instead of 64 bytes; the script ops are listed below. Names:
 `valid_*` hand out every message, `bad_*` end in a protocol error,
 `hs_fault_*` fail the handshake by an injected fault.
 
+ws_url inputs are URL text (invalid UTF-8 is replaced); `valid_*` seeds
+must parse, `bad_*` seeds must be refused.
+
 Seed names: `valid_*` must succeed (a response, a decoded body, a request),
 `bad_*` must be refused; tests/fuzz_corpus.rs checks both. `partial_*`
 seeds stop short (more bytes needed, no error).
@@ -702,6 +705,49 @@ FOUND_STREAM_SEEDS = [
 ]
 
 
+# ---------------------------------------------------------------- ws_url
+
+
+def url_seeds():
+    """(name, URL bytes). `valid_*` must parse, `bad_*` must be refused
+    (tests/fuzz_corpus.rs checks both); the others are left open."""
+    urls = [
+        ("valid_host_only", "ws://example.com"),
+        ("valid_wss_path_query", "wss://stream.example.com/ws?depth=10"),
+        ("valid_uppercase_query_only", "WSS://Example.COM?x=1"),
+        ("valid_ipv4_port", "ws://127.0.0.1:9001/echo"),
+        ("valid_ipv6_port", "ws://[::1]:9000"),
+        ("valid_ipv6_path", "ws://[2001:db8::1]/a"),
+        ("valid_ipv4_mapped_ipv6_default_port", "wss://[::ffff:192.0.2.1]:443/v6-mapped"),
+        ("valid_default_port_given", "ws://host:80/default-port"),
+        ("valid_port_leading_zero", "wss://host:0443/leading-zero"),
+        ("valid_host_chars_path_query", "ws://under_score.example-host/p/a/t/h?q=1&r=%20"),
+        ("valid_non_ascii_path_query", "ws://h/\u00e9\u20ac?\U0001d11e"),
+        ("valid_port_65535", "ws://host:65535"),
+        ("bad_empty_host", "ws://"),
+        ("bad_empty_host_path", "ws:///path"),
+        ("bad_scheme_http", "http://x/"),
+        ("bad_userinfo", "ws://user@host/"),
+        ("bad_port_0", "ws://host:0/"),
+        ("bad_port_65536", "ws://host:65536/"),
+        ("bad_port_plus", "ws://host:+80/"),
+        ("bad_fragment", "ws://host/#frag"),
+        ("bad_space_in_host", "ws://ho st/"),
+        ("bad_crlf_in_path", "ws://host/\r\nX: y"),
+        ("bad_unclosed_bracket", "ws://[::1/"),
+        ("bad_ipv6_malformed", "ws://[zz::1]/"),
+        ("bad_junk_after_bracket", "ws://[::1]x/"),
+        ("bad_port_not_a_number_two_colons", "ws://a:b:c/"),
+        ("bad_non_ascii_host", "ws://h\u00e9st/"),
+        ("bad_scheme_cut_short", "w"),
+        ("bad_scheme_cut_mid_char", "wss\ufffd"),
+        ("unbracketed_ipv6_and_port", "ws://::1:80/"),
+    ]
+    seeds = [(name, url.encode()) for name, url in urls]
+    seeds.append(("bad_invalid_utf8_replaced", b"ws://h\xff\xfe/\xc3"))
+    return seeds
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -727,6 +773,7 @@ def main():
     print("http_chunked", write_corpus("http_chunked", seeds))
     print("http_request_writer", write_corpus("http_request_writer", http_request_writer_seeds()))
     print("ws_stream_script", write_corpus("ws_stream_script", stream_seeds()))
+    print("ws_url", write_corpus("ws_url", url_seeds()))
     print("seed-0 key", SEED0_KEY, "accept", SEED0_ACCEPT)
 
 

@@ -268,3 +268,34 @@ pub fn http_request_writer(data: &[u8]) {
         ));
     }
 }
+
+/// Parses arbitrary text (invalid UTF-8 replaced) as a
+/// [`WsUrl`](crate::ws::WsUrl). Never panics; a URL it accepts has a Host
+/// header without CR, LF or space and a resource that starts with `/`, and
+/// the URL rebuilt from its scheme, Host header and resource parses to the
+/// same parts.
+pub fn ws_url(data: &[u8]) {
+    use crate::ws::WsUrl;
+    let text = String::from_utf8_lossy(data);
+    let Ok(url) = WsUrl::parse(&text) else {
+        return;
+    };
+    let host_header = url.host_header();
+    assert!(
+        !host_header.contains(['\r', '\n', ' ']),
+        "Host header {host_header:?} from {text:?}"
+    );
+    assert!(url.resource().starts_with('/'), "resource of {text:?}");
+    assert!(!url.host().is_empty() && url.port() != 0, "{url:?}");
+    let scheme = if url.is_secure() { "wss" } else { "ws" };
+    let rebuilt = format!("{scheme}://{host_header}{}", url.resource());
+    match WsUrl::parse(&rebuilt) {
+        Ok(again) => assert_eq!(again, url, "{rebuilt:?}, rebuilt from {text:?}"),
+        // An unbracketed host with a colon that is no IPv6 address.
+        Err(_)
+            if allowed("url-colon-host")
+                && url.host().parse::<std::net::Ipv6Addr>().is_err()
+                && url.host().contains(':') => {}
+        Err(e) => panic!("{rebuilt:?}, rebuilt from {text:?}, does not parse: {e}"),
+    }
+}

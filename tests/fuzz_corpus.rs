@@ -67,6 +67,26 @@ fn ws_stream_script() {
     replay("ws_stream_script", tickwire::fuzz_entry::ws_stream_script);
 }
 
+#[test]
+fn ws_url() {
+    replay("ws_url", tickwire::fuzz_entry::ws_url);
+}
+
+/// `ws_url` seeds named `valid_*` must parse, `bad_*` must be refused.
+#[test]
+fn url_seeds_named_valid_parse_and_bad_fail() {
+    for path in named_seeds("ws_url", "valid_") {
+        let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        let parsed = tickwire::ws::WsUrl::parse(&text);
+        assert!(parsed.is_ok(), "{}: {parsed:?}", path.display());
+    }
+    for path in named_seeds("ws_url", "bad_") {
+        let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        let parsed = tickwire::ws::WsUrl::parse(&text);
+        assert!(parsed.is_err(), "{}: {parsed:?}", path.display());
+    }
+}
+
 /// The `ws_stream_script` seeds say by their name how far they get, so the
 /// fuzzer starts from streams that really run: every seed completes the
 /// handshake except the `hs_fault_*` ones (which must not); `valid_*`
