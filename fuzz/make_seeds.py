@@ -28,6 +28,16 @@ http_request_writer inputs: fields separated by 0xFF bytes: method selector
 (its length mod 7: GET POST PUT PATCH DELETE HEAD OPTIONS), path, query key,
 query value, header name, header value, body; the writer holds 512 bytes.
 
+ws_stream_script inputs: [flags][n][n script bytes][peer bytes]
+(tickwire::fuzz_entry::ws_stream_script): flags bit 0 makes the stream the
+server (the peer's frames are then masked), bit 1 gives it a 4 KiB read
+buffer instead of 64 bytes; the script ops are listed below. Names:
+`valid_*` hand out every message, `bad_*` end in a protocol error,
+`hs_fault_*` fail the handshake by an injected fault.
+
+ws_url inputs are URL text (invalid UTF-8 is replaced); `valid_*` seeds
+must parse, `bad_*` seeds must be refused.
+
 Seed names: `valid_*` must succeed (a response, a decoded body, a request),
 `bad_*` must be refused; tests/fuzz_corpus.rs checks both. `partial_*`
 seeds stop short (more bytes needed, no error).
@@ -504,6 +514,240 @@ def http_request_writer_seeds():
     ]
 
 
+# ------------------------------------------------------- ws_stream_script
+
+# Script ops: one byte each, the top nibble the op, the low nibble its
+# parameter p (src/fuzz_entry/script_io.rs, `Op`, has the same table).
+
+
+def deliver(n):
+    """0x0p: n (1-16) more peer bytes become readable."""
+    assert 1 <= n <= 16
+    return 0x00 | (n - 1)
+
+
+def deliver_many(k):
+    """0x1p: k * 16 (k 1-16) more peer bytes become readable."""
+    assert 1 <= k <= 16
+    return 0x10 | (k - 1)
+
+
+DELIVER_ALL = 0x20
+READ_PENDING = 0x30  # the next read is Pending once (woken at once)
+EOF_OP = 0x50  # the peer stops sending once the readable bytes are read
+WRITE_PENDING = 0x60
+WRITE_ZERO = 0x90  # the next write returns Ok(0)
+CANCEL = 0xB0  # also a no-op that ends the leading ops applied before the handshake
+FLUSH = 0xF0
+# Error kinds for read_error/write_error: p % 4.
+UNEXPECTED_EOF, CONN_RESET, BROKEN_PIPE, OTHER = range(4)
+
+
+def read_error(kind):
+    return 0x40 | kind
+
+
+def write_limit(n):
+    """0x7p: writes take at most n bytes each (0: no limit)."""
+    return 0x70 | n
+
+
+def write_error(kind):
+    return 0x80 | kind
+
+
+def recv(extra_polls=0):
+    """0xAp: a recv polled 1 + p % 4 times, kept in flight over the
+    transport ops that follow; any other op drops it."""
+    return 0xA0 | extra_polls
+
+
+def send_text(p):
+    """0xCp: send_text of about p * 17 bytes."""
+    return 0xC0 | p
+
+
+def send_ping(n):
+    return 0xD0 | n
+
+
+def close_op(i):
+    """0xEp: close with CLOSE_CODES[p]; 14 (1005) and 15 (1006) may not be sent."""
+    return 0xE0 | i
+
+
+SERVER_BIT, BIG_BUFFER_BIT = 0x01, 0x02
+
+
+def script_input(server, script, frames, flags=0):
+    """[flags][len(script)][script][peer bytes]; as the server, the peer
+    (a client) masks its frames."""
+    assert len(script) <= 255
+    peer = b"".join(frames(masked=server)) if callable(frames) else frames
+    return bytes([flags | (SERVER_BIT if server else 0), len(script)]) + bytes(script) + peer
+
+
+def by_bytes(n):
+    """Deliver one byte at a time, a recv after each, n times."""
+    return [op for _ in range(n) for op in (deliver(1), recv())]
+
+
+def stream_seeds():
+    """(name, input) for both roles. Names: `valid_*` hand out every
+    message the oracle decodes, `bad_*` end in a protocol error,
+    `hs_fault_*` fail the handshake by an injected fault;
+    tests/fuzz_corpus.rs checks all three."""
+
+    def frames(*specs):
+        """specs: (opcode, payload, fin) -> a function of `masked`."""
+        return lambda masked: [frame(op, pl, fin=fin, masked=masked) for op, pl, fin in specs]
+
+    def msg(op, payload=b"", fin=True):
+        return (op, payload, fin)
+
+    hello = frames(msg(OP_TEXT, b"Hello"))
+    mixed = frames(
+        msg(OP_TEXT, b"Hel", fin=False),
+        msg(OP_PING, b"hb"),
+        msg(OP_CONT, b"lo"),
+        msg(OP_BINARY, bytes(range(40))),
+        msg(OP_PONG, b"p"),
+        msg(OP_TEXT, "\u20ac\U0001d11e".encode()),
+    )
+    pings = frames(msg(OP_PING, b"one"), msg(OP_TEXT, b"t"), msg(OP_PING, b"two"), msg(OP_PING, b""))
+    closing = frames(msg(OP_TEXT, b"bye soon"), msg(OP_CLOSE, close_payload(1001, b"restart")))
+    close_empty = frames(msg(OP_PING, b"x"), msg(OP_CLOSE))
+    close_then_junk = frames(msg(OP_CLOSE, close_payload(1000)), msg(OP_TEXT, b"after close"))
+    utf8_split = frames(msg(OP_TEXT, b"a\xe2", fin=False), msg(OP_CONT, b"\x82", fin=False), msg(OP_CONT, b"\xacz"))
+    big = frames(msg(OP_BINARY, bytes(i % 251 for i in range(1024))), msg(OP_TEXT, b"x" * 300))
+    many_small = frames(*[msg(OP_TEXT, b"tick %03d" % i) for i in range(40)])
+
+    BOTH, CLIENT, SERVER = (False, True), (False,), (True,)
+    bad_frame = lambda *a, **k: lambda masked: [frame(*a, masked=masked, **k)]  # noqa: E731
+    table = [
+        # (name, roles, script, peer frames[, flags])
+        ("valid_{}_text_benign", BOTH, [], hello),
+        ("valid_{}_mixed_benign", BOTH, [], mixed),
+        ("valid_{}_mixed_byte_by_byte", BOTH, by_bytes(100), mixed),
+        (
+            "valid_{}_mixed_cancel_mid_frame",
+            BOTH,
+            [deliver(3), recv(1), CANCEL, deliver(4), recv(), send_text(2), recv(), READ_PENDING, deliver(9), CANCEL]
+            + [recv(), deliver_many(2), recv(), CANCEL, recv(), DELIVER_ALL, recv(), recv(), recv()],
+            mixed,
+        ),
+        ("valid_{}_pings_answered_writes_limited", BOTH, [write_limit(3), DELIVER_ALL, recv(), recv(), WRITE_PENDING, recv(), recv(), write_limit(0)], pings),
+        ("valid_{}_pings_writes_pending", BOTH, [deliver_many(1), WRITE_PENDING, recv(), WRITE_PENDING, recv(), send_ping(4), WRITE_PENDING, recv(), recv()], pings),
+        (
+            "valid_{}_sends_interleaved",
+            BOTH,
+            [send_text(1), deliver(5), recv(), send_text(15), deliver(16), recv(), send_ping(3), write_limit(5), send_text(7), FLUSH, DELIVER_ALL, recv(), recv()],
+            mixed,
+        ),
+        ("valid_{}_close_reply", BOTH, [DELIVER_ALL, recv(), recv(), recv()], closing),
+        ("valid_{}_close_empty_reply_limited", SERVER, [write_limit(1)] + by_bytes(12), close_empty),
+        ("valid_{}_close_then_junk", CLIENT, [], close_then_junk),
+        ("valid_{}_our_close_then_peers", BOTH, [close_op(12), send_text(1), DELIVER_ALL, recv(), recv()], closing),
+        ("valid_{}_utf8_split_by_bytes", SERVER, by_bytes(30), utf8_split),
+        ("valid_{}_big_frames", BOTH, [deliver_many(16), recv(), deliver_many(16), recv(), CANCEL, deliver_many(16), recv()], big),
+        ("valid_{}_many_small_big_buffer", SERVER, [], many_small, BIG_BUFFER_BIT),
+        ("{}_eof_mid_frame", CLIENT, [], lambda masked: [frame(OP_TEXT, b"Hello", masked=masked), frame(OP_BINARY, bytes(100), masked=masked)[:40]]),
+        ("{}_eof_injected", BOTH, [deliver(9), recv(), EOF_OP, recv(), recv()], mixed),
+        ("{}_read_unexpected_eof", SERVER, [deliver(9), recv(), read_error(UNEXPECTED_EOF), recv()], mixed),
+        ("{}_read_error", BOTH, [deliver(9), recv(), read_error(CONN_RESET), recv(), send_text(2)], mixed),
+        ("{}_write_error_on_pong", CLIENT, [CANCEL, DELIVER_ALL, write_error(BROKEN_PIPE), recv(), recv(), send_text(1)], pings),
+        ("{}_write_zero_on_send", SERVER, [CANCEL, WRITE_ZERO, send_text(3), send_text(1), DELIVER_ALL, recv()], pings),
+        ("{}_close_unsendable_code", CLIENT, [close_op(14), close_op(15), send_text(1), DELIVER_ALL, recv()], hello),
+        ("bad_{}_reserved_bits", CLIENT, [], lambda masked: [frame(OP_TEXT, b"ok", masked=masked), frame(OP_TEXT, b"x", rsv=4, masked=masked)]),
+        ("bad_{}_wrong_mask_bit", BOTH, by_bytes(8), lambda masked: [frame(OP_PING, b"p", masked=masked), frame(OP_TEXT, b"x", masked=not masked)]),
+        ("bad_{}_frame_too_large_1025", BOTH, [deliver_many(1), recv()], lambda masked: [frame(OP_BINARY, bytes(1025), masked=masked)[:32]]),
+        ("bad_{}_control_too_long", SERVER, [], bad_frame(OP_PING, b"p" * 126)),
+        ("bad_{}_continuation_first", CLIENT, [DELIVER_ALL, WRITE_PENDING, recv()], bad_frame(OP_CONT, b"x")),
+        ("bad_{}_frag_utf8_by_bytes", BOTH, by_bytes(20), lambda masked: [frame(OP_TEXT, b"ok", fin=False, masked=masked), frame(OP_CONT, b"\xff!", masked=masked)]),
+        ("hs_fault_{}_read_error", SERVER, [read_error(CONN_RESET)], hello),
+        ("hs_fault_{}_write_error", BOTH, [write_limit(9), write_error(OTHER)], hello),
+        ("hs_fault_{}_read_unexpected_eof", CLIENT, [read_error(UNEXPECTED_EOF)], hello),
+    ]
+    seeds = []
+    for name, roles, script, peer, *flags in table:
+        for server in roles:
+            role_name = name.format("server" if server else "client")
+            seeds.append((role_name, script_input(server, script, peer, *flags)))
+    return seeds + FOUND_STREAM_SEEDS
+
+
+# Inputs the fuzzer found (300 s run, fuzz/README.md) that each reach at
+# least 10 coverage edges the hand-written seeds above do not.
+FOUND_STREAM_SEEDS = [
+    ("found_client_write_faults_flushes_junk_peer", bytes.fromhex(
+        "00493f0a0d0a0dd450c300000000000060a0a06010606f3a2031a0a089fd60a0"
+        "60a0d46f6e0a0a0a20ffffffffffffffffffffffffffffffffffffffff3a6f6f"
+        "0a0a0a0a0a0a0a0a6570743a0a"
+    )),
+    ("found_server_close_codes_write_faults_no_peer", bytes.fromhex(
+        "ffff28ac9a16000000000000006bb42f20a0a0819ace2a706d61786bb4d28831"
+        "b42f20a0a0819ace2a6bb42f8837fa21dd3de8e9eaebecedeeeff01616161616"
+        "16161616161616161616161616161616161616161600efefefefefefefefefef"
+        "efefefefefefefefefefefefefefefefefef161616161616161616161616efef"
+    )),
+    ("found_client_closes_write_limits_no_peer", bytes.fromhex(
+        "00ff0060fff7ff12c0c3c1a0ffffffffa0ff60a0f712602d0005ece920a0a000"
+        "05796520727374a09800ff0072aa7374a0817965207200ffffffffa0ff60a0f7"
+        "12602d0005ece920a0a000057965207273747374a0656c0073a065290012"
+    )),
+    ("found_server_many_sends_then_write_error", bytes.fromhex(
+        "81851e1e1e1e1e3e1e1e1e1e1e60a0d400c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9"
+        "c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c1c9c9c9c9c9c93736362dc9c9c9c9c9c9"
+        "c92cc9c9c9c9c9c9cec9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9"
+        "c9c7c9c90d0ac9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c9c98128a0ff37fa213d"
+        "709f677f4e714d51ae"
+    )),
+]
+
+
+# ---------------------------------------------------------------- ws_url
+
+
+def url_seeds():
+    """(name, URL bytes). `valid_*` must parse, `bad_*` must be refused
+    (tests/fuzz_corpus.rs checks both); the others are left open."""
+    urls = [
+        ("valid_host_only", "ws://example.com"),
+        ("valid_wss_path_query", "wss://stream.example.com/ws?depth=10"),
+        ("valid_uppercase_query_only", "WSS://Example.COM?x=1"),
+        ("valid_ipv4_port", "ws://127.0.0.1:9001/echo"),
+        ("valid_ipv6_port", "ws://[::1]:9000"),
+        ("valid_ipv6_path", "ws://[2001:db8::1]/a"),
+        ("valid_ipv4_mapped_ipv6_default_port", "wss://[::ffff:192.0.2.1]:443/v6-mapped"),
+        ("valid_default_port_given", "ws://host:80/default-port"),
+        ("valid_port_leading_zero", "wss://host:0443/leading-zero"),
+        ("valid_host_chars_path_query", "ws://under_score.example-host/p/a/t/h?q=1&r=%20"),
+        ("valid_non_ascii_path_query", "ws://h/\u00e9\u20ac?\U0001d11e"),
+        ("valid_port_65535", "ws://host:65535"),
+        ("bad_empty_host", "ws://"),
+        ("bad_empty_host_path", "ws:///path"),
+        ("bad_scheme_http", "http://x/"),
+        ("bad_userinfo", "ws://user@host/"),
+        ("bad_port_0", "ws://host:0/"),
+        ("bad_port_65536", "ws://host:65536/"),
+        ("bad_port_plus", "ws://host:+80/"),
+        ("bad_fragment", "ws://host/#frag"),
+        ("bad_space_in_host", "ws://ho st/"),
+        ("bad_crlf_in_path", "ws://host/\r\nX: y"),
+        ("bad_unclosed_bracket", "ws://[::1/"),
+        ("bad_ipv6_malformed", "ws://[zz::1]/"),
+        ("bad_junk_after_bracket", "ws://[::1]x/"),
+        ("bad_port_not_a_number_two_colons", "ws://a:b:c/"),
+        ("bad_non_ascii_host", "ws://h\u00e9st/"),
+        ("bad_scheme_cut_short", "w"),
+        ("bad_scheme_cut_mid_char", "wss\ufffd"),
+        ("unbracketed_ipv6_and_port", "ws://::1:80/"),
+    ]
+    seeds = [(name, url.encode()) for name, url in urls]
+    seeds.append(("bad_invalid_utf8_replaced", b"ws://h\xff\xfe/\xc3"))
+    return seeds
+
+
 # ------------------------------------------------------------------ main
 
 
@@ -528,6 +772,8 @@ def main():
     seeds = [(name, bytes([split]) + encoded) for name, split, encoded in http_chunked_seeds()]
     print("http_chunked", write_corpus("http_chunked", seeds))
     print("http_request_writer", write_corpus("http_request_writer", http_request_writer_seeds()))
+    print("ws_stream_script", write_corpus("ws_stream_script", stream_seeds()))
+    print("ws_url", write_corpus("ws_url", url_seeds()))
     print("seed-0 key", SEED0_KEY, "accept", SEED0_ACCEPT)
 
 

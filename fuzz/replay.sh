@@ -16,8 +16,9 @@ for src in fuzz/fuzz_targets/*.rs; do
   dirs="fuzz/corpus/$t"
   if [ -d "fuzz/artifacts/$t" ]; then dirs="$dirs fuzz/artifacts/$t"; fi
   log="fuzz/target/replay-$t.log"
+  # A failing input is copied next to the log, not into the working dir.
   # shellcheck disable=SC2086 # $dirs is a list of directories
-  if ! "./fuzz/target/debug/$t" -runs=0 $dirs >"$log" 2>&1; then
+  if ! "./fuzz/target/debug/$t" -runs=0 -artifact_prefix="fuzz/target/replay-$t-" $dirs >"$log" 2>&1; then
     tail -n 40 "$log" >&2
     echo "fuzz replay FAILED: $t (full log: $log)" >&2
     exit 1

@@ -6,6 +6,23 @@
 
 use crate::ws::{FrameReader, Message, Role};
 
+mod script_io;
+mod ws_stream;
+
+pub use ws_stream::{ScriptReport, ws_stream_script, ws_stream_script_report};
+
+/// Whether the `TICKWIRE_FUZZ_ALLOW` environment variable (finding names,
+/// comma-separated) tolerates `finding`, so a fuzzing run can look past a
+/// known, still open finding. Unset by default: replays check everything.
+/// The names are those in fuzz/README.md's findings list.
+fn allowed(finding: &str) -> bool {
+    static ALLOW: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ALLOW
+        .get_or_init(|| std::env::var("TICKWIRE_FUZZ_ALLOW").unwrap_or_default())
+        .split(',')
+        .any(|name| name == finding)
+}
+
 /// Drives a [`FrameReader`] with arbitrary bytes in arbitrary read splits.
 ///
 /// The first byte seeds the split sizes (1 to 64 bytes per read) and, by
@@ -249,5 +266,36 @@ pub fn http_request_writer(data: &[u8]) {
             parsed.parse(bytes),
             Ok(httparse::Status::Complete(_))
         ));
+    }
+}
+
+/// Parses arbitrary text (invalid UTF-8 replaced) as a
+/// [`WsUrl`](crate::ws::WsUrl). Never panics; a URL it accepts has a Host
+/// header without CR, LF or space and a resource that starts with `/`, and
+/// the URL rebuilt from its scheme, Host header and resource parses to the
+/// same parts.
+pub fn ws_url(data: &[u8]) {
+    use crate::ws::WsUrl;
+    let text = String::from_utf8_lossy(data);
+    let Ok(url) = WsUrl::parse(&text) else {
+        return;
+    };
+    let host_header = url.host_header();
+    assert!(
+        !host_header.contains(['\r', '\n', ' ']),
+        "Host header {host_header:?} from {text:?}"
+    );
+    assert!(url.resource().starts_with('/'), "resource of {text:?}");
+    assert!(!url.host().is_empty() && url.port() != 0, "{url:?}");
+    let scheme = if url.is_secure() { "wss" } else { "ws" };
+    let rebuilt = format!("{scheme}://{host_header}{}", url.resource());
+    match WsUrl::parse(&rebuilt) {
+        Ok(again) => assert_eq!(again, url, "{rebuilt:?}, rebuilt from {text:?}"),
+        // An unbracketed host with a colon that is no IPv6 address.
+        Err(_)
+            if allowed("url-colon-host")
+                && url.host().parse::<std::net::Ipv6Addr>().is_err()
+                && url.host().contains(':') => {}
+        Err(e) => panic!("{rebuilt:?}, rebuilt from {text:?}, does not parse: {e}"),
     }
 }

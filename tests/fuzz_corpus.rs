@@ -62,6 +62,61 @@ fn http_request_writer() {
     );
 }
 
+#[test]
+fn ws_stream_script() {
+    replay("ws_stream_script", tickwire::fuzz_entry::ws_stream_script);
+}
+
+#[test]
+fn ws_url() {
+    replay("ws_url", tickwire::fuzz_entry::ws_url);
+}
+
+/// `ws_url` seeds named `valid_*` must parse, `bad_*` must be refused.
+#[test]
+fn url_seeds_named_valid_parse_and_bad_fail() {
+    for path in named_seeds("ws_url", "valid_") {
+        let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        let parsed = tickwire::ws::WsUrl::parse(&text);
+        assert!(parsed.is_ok(), "{}: {parsed:?}", path.display());
+    }
+    for path in named_seeds("ws_url", "bad_") {
+        let text = String::from_utf8_lossy(&fs::read(&path).unwrap()).into_owned();
+        let parsed = tickwire::ws::WsUrl::parse(&text);
+        assert!(parsed.is_err(), "{}: {parsed:?}", path.display());
+    }
+}
+
+/// The `ws_stream_script` seeds say by their name how far they get, so the
+/// fuzzer starts from streams that really run: every seed completes the
+/// handshake except the `hs_fault_*` ones (which must not); `valid_*`
+/// seeds are handed every message the oracle decodes; `bad_*` seeds end
+/// in a protocol error.
+#[test]
+fn stream_seeds_reach_what_their_names_say() {
+    use tickwire::fuzz_entry::ws_stream_script_report;
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/corpus/ws_stream_script");
+    for path in files_in(&corpus).unwrap() {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let report = ws_stream_script_report(&fs::read(&path).unwrap());
+        assert_eq!(
+            report.handshake_done,
+            !name.starts_with("hs_fault_"),
+            "{name}: {report:?}"
+        );
+        if name.starts_with("valid_") {
+            assert!(report.oracle_messages > 0, "{name}: {report:?}");
+            assert_eq!(
+                report.received, report.oracle_messages,
+                "{name}: {report:?}"
+            );
+        }
+        if name.starts_with("bad_") {
+            assert_eq!(report.ended, Some("protocol"), "{name}: {report:?}");
+        }
+    }
+}
+
 /// The HTTP seeds say by their name what they exercise: `valid_*` must
 /// succeed, `bad_*` must be refused (`partial_*` may do neither). Run with
 /// the limits the fuzz entry points use, so the fuzzer starts from both.
