@@ -11,18 +11,6 @@ mod ws_stream;
 
 pub use ws_stream::{ScriptReport, ws_stream_script, ws_stream_script_report};
 
-/// Whether the `TICKWIRE_FUZZ_ALLOW` environment variable (finding names,
-/// comma-separated) tolerates `finding`, so a fuzzing run can look past a
-/// known, still open finding. Unset by default: replays check everything.
-/// The names are those in fuzz/README.md's findings list.
-fn allowed(finding: &str) -> bool {
-    static ALLOW: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ALLOW
-        .get_or_init(|| std::env::var("TICKWIRE_FUZZ_ALLOW").unwrap_or_default())
-        .split(',')
-        .any(|name| name == finding)
-}
-
 /// Drives a [`FrameReader`] with arbitrary bytes in arbitrary read splits.
 ///
 /// The first byte seeds the split sizes (1 to 64 bytes per read) and, by
@@ -291,11 +279,6 @@ pub fn ws_url(data: &[u8]) {
     let rebuilt = format!("{scheme}://{host_header}{}", url.resource());
     match WsUrl::parse(&rebuilt) {
         Ok(again) => assert_eq!(again, url, "{rebuilt:?}, rebuilt from {text:?}"),
-        // An unbracketed host with a colon that is no IPv6 address.
-        Err(_)
-            if allowed("url-colon-host")
-                && url.host().parse::<std::net::Ipv6Addr>().is_err()
-                && url.host().contains(':') => {}
         Err(e) => panic!("{rebuilt:?}, rebuilt from {text:?}, does not parse: {e}"),
     }
 }

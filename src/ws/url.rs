@@ -75,15 +75,20 @@ impl WsUrl {
                 p => (host, Some(p.strip_prefix(':').ok_or("junk after ']'")?)),
             }
         } else {
-            match authority.rsplit_once(':') {
+            let (host, port) = match authority.rsplit_once(':') {
                 Some((host, port)) => (host, Some(port)),
                 None => (authority, None),
+            };
+            if host.contains(':') {
+                return Err("an IPv6 literal must be in brackets");
             }
+            (host, port)
         };
         if host.is_empty() {
             return Err("empty host");
         }
-        if !host.contains(':')
+        let bracketed_v6 = authority.starts_with('[');
+        if !bracketed_v6
             && !host
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_'))
@@ -205,6 +210,9 @@ mod tests {
             "ws://[zz::1]/",
             "ws://[::1]x/",
             "ws://a:b:c/",
+            "ws://::",
+            "ws://a:b:80/",
+            "ws://é.example/",
         ] {
             assert!(WsUrl::parse(bad).is_err(), "{bad} should be refused");
         }

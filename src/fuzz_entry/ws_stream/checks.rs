@@ -4,7 +4,6 @@
 //! The list is at the top of the parent module.
 
 use super::{End, MAX_FRAME, MAX_MESSAGE, Received, Run};
-use crate::fuzz_entry::allowed;
 use crate::ws::{FrameReader, OwnedMessage, ProtocolError, Role, WsError, WsStream};
 
 /// How a decode of some bytes ended.
@@ -80,7 +79,7 @@ impl Run<'_> {
             _ => false,
         };
         assert!(
-            explained || allowed("handshake-leftover-over-limit"),
+            explained,
             "the handshake failed with no fault injected: {e} ({e:?})"
         );
     }
@@ -95,9 +94,8 @@ impl Run<'_> {
                     assert!(matches!(e, WsError::Closed), "after Ok(None): {e:?}");
                 }
                 (End::Failed(first), Err(e)) => {
-                    let tolerated = first == "protocol" && allowed("protocol-error-from-next");
                     assert!(
-                        e.name() == first || tolerated,
+                        e.name() == first,
                         "recv errors must be sticky: {first}, then {e:?}"
                     );
                 }
@@ -163,7 +161,7 @@ impl Run<'_> {
                 );
                 let queued = ws.is_close_sent() || w.write_failed;
                 assert!(
-                    queued || allowed("protocol-error-from-next"),
+                    queued,
                     "recv returned {error:?} before queueing its Close ({})",
                     error.close_code().0
                 );

@@ -425,21 +425,12 @@ impl<C> WsBuilder<C> {
         protocol: Option<String>,
         leftover: &[u8],
     ) -> Result<WsStream<S>, WsError> {
-        let mut reader = FrameReader::builder()
+        let reader = FrameReader::builder()
             .role(role)
             .buffer_capacity(self.buffer_capacity)
             .max_frame_size(self.max_frame_size)
             .max_message_size(self.max_message_size)
             .build();
-        let mut rest = leftover;
-        while !rest.is_empty() {
-            // The frame reader takes at least one frame's worth; bytes a
-            // peer sent right behind its head are never dropped.
-            let n = reader
-                .read(rest)
-                .map_err(|_| WsError::Handshake(HandshakeError::MalformedHead))?;
-            rest = &rest[n..];
-        }
         let out = WriteBuf::with_limit(
             MAX_HEADER_LEN,
             self.write_buffer_capacity,
@@ -449,7 +440,7 @@ impl<C> WsBuilder<C> {
         let heartbeat = Heartbeat::start(&self.heartbeat, Arc::clone(&self.clock));
         Ok(WsStream::from_parts(
             stream,
-            ReadSide::new(reader, heartbeat),
+            ReadSide::new(reader, heartbeat, leftover.to_vec()),
             WriteSide::new(writer, out),
             protocol,
         ))

@@ -263,6 +263,9 @@ pub(crate) struct ReadSide {
 /// while a message still borrows the reader.
 #[derive(Debug)]
 pub(crate) struct ReadState {
+    /// Bytes that came in behind the handshake head, fed to the reader
+    /// before the socket is read again (as much as it takes each time).
+    early: Vec<u8>,
     eof: bool,
     close_received: bool,
     finished: bool,
@@ -271,10 +274,11 @@ pub(crate) struct ReadState {
 }
 
 impl ReadSide {
-    pub(crate) fn new(reader: FrameReader, heartbeat: Option<Heartbeat>) -> Self {
+    pub(crate) fn new(reader: FrameReader, heartbeat: Option<Heartbeat>, early: Vec<u8>) -> Self {
         Self {
             reader,
             state: ReadState {
+                early,
                 eof: false,
                 close_received: false,
                 finished: false,
@@ -320,6 +324,16 @@ impl ReadSide {
                 Ok(true) => return Poll::Ready(Ok(true)),
                 Ok(false) => {}
                 Err(e) => return Poll::Ready(Err(st.protocol_error(e, shared, cx))),
+            }
+            if !st.early.is_empty() {
+                // `prepare` said no message is ready, so the reader has room
+                // for at least one more byte: this always progresses.
+                let n = self.reader.read(&st.early).unwrap_or(0);
+                st.early.drain(..n);
+                if st.early.is_empty() {
+                    st.early = Vec::new();
+                }
+                continue;
             }
             if st.eof {
                 return st.fail(WsError::ConnectionReset);
