@@ -39,7 +39,8 @@
 //!   of each round's ratio to the floor of the same size and transport.
 //!
 //! Environment: `WS_LOOPBACK_QUICK=1` for a smoke run; `WS_LOOPBACK_ONLY=`
-//! a substring of row labels to run only those rows (for `strace -c`);
+//! row labels, comma-separated (`40 B tickwire ws,40 B tcp floor`), to run
+//! only those rows (for `strace -c`);
 //! `WS_LOOPBACK_ROUND_TRIPS=` round trips per row per round. Without
 //! `--bench` on the command line (`cargo test --benches`) it runs a
 //! smoke check of a few hundred round trips.
@@ -83,7 +84,7 @@ struct Settings {
     warmup: usize,
     /// Untimed round trips at the start of every batch.
     batch_warmup: usize,
-    /// Only rows whose label contains this.
+    /// Only the rows with these labels (comma-separated).
     only: Option<String>,
 }
 
@@ -482,8 +483,9 @@ async fn build_rows(pki: &Pki, only: Option<&str>) -> Vec<Row> {
     let mut rows = Vec::new();
     for size in SIZES {
         let frames = Frames::new(size);
+        let label = |name: &str| format!("{} {name}", size_label(size));
         let wanted =
-            |name: &str| only.is_none_or(|o| format!("{} {name}", size_label(size)).contains(o));
+            |name: &str| only.is_none_or(|o| o.split(',').any(|l| l.trim() == label(name)));
         let mut push = |name, transport, is_floor, client| {
             rows.push(Row {
                 size,
