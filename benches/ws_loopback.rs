@@ -37,6 +37,13 @@
 //!   with a short untimed warm-up. Per round and row: p50, p99, p99.9;
 //!   reported: the median over rounds of each, and the median over rounds
 //!   of each round's ratio to the floor of the same size and transport.
+//! - Beside the percentiles, the mean CPU time per round trip of the one
+//!   thread everything runs on (`/proc/thread-self/schedstat`: client,
+//!   server and the kernel's loopback path, without the time other
+//!   processes held the core). A mean: it carries the slow round trips that
+//!   follow a preemption with cold caches, which the p50 does not. The time
+//!   spent waiting for the core is printed under the table as a measure of
+//!   the machine's load.
 //!
 //! Environment: `WS_LOOPBACK_QUICK=1` for a smoke run; `WS_LOOPBACK_ONLY=`
 //! row labels, comma-separated (`40 B tickwire ws,40 B tcp floor`), to run
@@ -401,7 +408,7 @@ enum Client {
 
 impl Client {
     /// `warm` untimed round trips, then `n` timed ones into `out` (ns).
-    async fn batch(&mut self, warm: usize, n: usize, out: &mut Vec<u64>) {
+    async fn batch(&mut self, warm: usize, n: usize, out: &mut Vec<u64>) -> Option<SchedTimes> {
         match self {
             Self::Tcp(c) => timed(c, warm, n, out).await,
             Self::Rustls(c) => timed(c, warm, n, out).await,
@@ -428,17 +435,55 @@ impl Client {
     }
 }
 
-async fn timed<C: RoundTrip>(c: &mut C, warm: usize, n: usize, out: &mut Vec<u64>) {
+/// Runs `warm` untimed round trips, then `n` timed ones into `out` (ns);
+/// returns this thread's scheduler times over the timed ones.
+async fn timed<C: RoundTrip>(
+    c: &mut C,
+    warm: usize,
+    n: usize,
+    out: &mut Vec<u64>,
+) -> Option<SchedTimes> {
     for _ in 0..warm {
         c.round_trip().await;
     }
     out.clear();
+    let before = SchedTimes::now();
     let mut last = Instant::now();
     for _ in 0..n {
         c.round_trip().await;
         let now = Instant::now();
         out.push((now - last).as_nanos() as u64);
         last = now;
+    }
+    Some(SchedTimes::now()?.since(before?))
+}
+
+/// This thread's time on a CPU and time runnable but waiting for one (ns),
+/// from `/proc/thread-self/schedstat`. Client and server tasks, and the
+/// kernel's loopback path, all run on this thread: CPU time per round trip
+/// is the latency without the time other processes took the core (the
+/// wait), which this shared VM has plenty of.
+#[derive(Debug, Clone, Copy)]
+struct SchedTimes {
+    cpu: u64,
+    wait: u64,
+}
+
+impl SchedTimes {
+    fn now() -> Option<Self> {
+        let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+        let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
+        Some(Self {
+            cpu: fields.next()??,
+            wait: fields.next()??,
+        })
+    }
+
+    fn since(self, before: Self) -> Self {
+        Self {
+            cpu: self.cpu.saturating_sub(before.cpu),
+            wait: self.wait.saturating_sub(before.wait),
+        }
     }
 }
 
@@ -452,14 +497,34 @@ enum Transport {
     Tls,
 }
 
+/// One row's figures in one round, in ns.
+#[derive(Debug, Clone, Copy)]
+struct RoundStats {
+    /// p50, p99, p99.9 of the round trips.
+    percentiles: [f64; 3],
+    /// Mean CPU time per round trip (client, server and kernel).
+    cpu: Option<f64>,
+    /// Mean time per round trip spent waiting for the CPU.
+    wait: Option<f64>,
+}
+
+impl RoundStats {
+    /// Figure `k`: 0-2 the percentiles, 3 the CPU time.
+    fn get(&self, k: usize) -> f64 {
+        match k {
+            0..=2 => self.percentiles[k],
+            _ => self.cpu.unwrap_or(f64::NAN),
+        }
+    }
+}
+
 struct Row {
     size: usize,
     transport: Transport,
     name: &'static str,
     is_floor: bool,
     client: Client,
-    /// Per round: (p50, p99, p99.9) in ns.
-    stats: Vec<[u64; 3]>,
+    stats: Vec<RoundStats>,
 }
 
 impl Row {
@@ -630,15 +695,17 @@ async fn measure(rows: &mut [Row], s: &Settings) {
         }
         for &i in &this_round {
             let row = &mut rows[i];
-            row.client
+            let sched = row
+                .client
                 .batch(s.batch_warmup, s.per_round, &mut samples)
                 .await;
             samples.sort_unstable();
-            row.stats.push([
-                percentile(&samples, 0.50),
-                percentile(&samples, 0.99),
-                percentile(&samples, 0.999),
-            ]);
+            let per = |ns: u64| ns as f64 / s.per_round as f64;
+            row.stats.push(RoundStats {
+                percentiles: [0.50, 0.99, 0.999].map(|q| percentile(&samples, q) as f64),
+                cpu: sched.map(|t| per(t.cpu)),
+                wait: sched.map(|t| per(t.wait)),
+            });
         }
     }
 }
@@ -660,7 +727,7 @@ fn report(rows: &[Row], s: &Settings) {
             .stats
             .iter()
             .zip(&b.stats)
-            .map(|(x, y)| x[k] as f64 / y[k] as f64)
+            .map(|(x, y)| x.get(k) / y.get(k))
             .collect();
         median(per_round)
     };
@@ -671,25 +738,43 @@ fn report(rows: &[Row], s: &Settings) {
     );
     println!();
     println!(
-        "| size | client | p50 ns | p99 ns | p99.9 ns | p50 / floor | p99 / floor | p50 / nexus |"
+        "| size | client | p50 ns | p99 ns | p99.9 ns | CPU ns | p50 / floor | p99 / floor \
+         | CPU / floor | p50 / nexus | CPU / nexus |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
-        let stat = |k: usize| median(row.stats.iter().map(|r| r[k] as f64).collect());
+        let stat = |k: usize| median(row.stats.iter().map(|r| r.get(k)).collect());
         let vs = |other: Option<&Row>, k: usize| match other {
             Some(o) if !std::ptr::eq(o, row) => format!("{:.3}", ratio(row, o, k)),
             _ => "-".to_string(),
         };
         println!(
-            "| {} | {} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {:.0} | {:.0} | {} | {} | {} | {} | {} |",
             size_label(row.size),
             row.name,
             stat(0),
             stat(1),
             stat(2),
+            stat(3),
             vs(floor_of(row), 0),
             vs(floor_of(row), 1),
+            vs(floor_of(row), 3),
             vs(nexus_of(row), 0),
+            vs(nexus_of(row), 3),
+        );
+    }
+    let waits: Vec<f64> = rows
+        .iter()
+        .flat_map(|r| &r.stats)
+        .filter_map(|r| r.wait)
+        .collect();
+    if !waits.is_empty() {
+        let mean = waits.iter().sum::<f64>() / waits.len() as f64;
+        println!();
+        println!(
+            "Waiting for the CPU (other processes on core 0): {mean:.0} ns per round trip on \
+             average, {:.0} ns in the worst batch.",
+            waits.iter().copied().fold(0.0, f64::max)
         );
     }
 }
