@@ -1,6 +1,7 @@
 //! WebSocket round trips over loopback TCP and TLS: tickwire beside the
-//! crate it re-creates (nexus-async-net 0.7.0) and beside raw floors that
-//! move the same bytes, all in one run, so every figure is a ratio.
+//! crate it re-creates (nexus-async-net 0.7.0), the common choice
+//! (tokio-tungstenite 0.30, plain TCP only) and raw floors that move the
+//! same bytes, all in one run, so every figure is a ratio.
 //!
 //! Run pinned to one core (unpinned runs on the shared VMs swing by tens of
 //! percent):
@@ -59,6 +60,7 @@
 use std::sync::Arc;
 use std::time::Instant;
 
+use futures::{SinkExt, StreamExt};
 use nexus_async_net::ws::{WsStream as NxStream, WsStreamBuilder as NxBuilder};
 use nexus_net::ws::Message as NxMessage;
 use rcgen::{
@@ -73,6 +75,8 @@ use tickwire::ws::handshake::{self, HandshakeLimits};
 use tickwire::ws::{FrameWriter, Message, Role, WsStream};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::{Bytes, Message as TgMessage};
 
 const KIB: usize = 1024;
 /// Payload sizes of the rows.
@@ -401,6 +405,26 @@ impl RoundTrip for NexusClient {
     }
 }
 
+/// tokio-tungstenite the way it is used: `SinkExt::send` (feed and flush)
+/// and `StreamExt::next`; the payload is a `Bytes`, so a send clones a
+/// reference, not the bytes.
+struct TungsteniteClient {
+    ws: WebSocketStream<TcpStream>,
+    payload: Bytes,
+}
+
+impl RoundTrip for TungsteniteClient {
+    #[inline(always)]
+    async fn round_trip(&mut self) {
+        let message = TgMessage::Binary(self.payload.clone());
+        self.ws.send(message).await.expect("send");
+        match self.ws.next().await {
+            Some(Ok(TgMessage::Binary(b))) if b.len() == self.payload.len() => {}
+            other => panic!("tungstenite: unexpected {other:?}"),
+        }
+    }
+}
+
 /// One per row, built once and never moved while measuring: no variant is
 /// boxed, so none pays an indirection the others do not.
 #[allow(clippy::large_enum_variant)]
@@ -409,6 +433,7 @@ enum Client {
     Rustls(RawClient<tokio_rustls::client::TlsStream<TcpStream>>),
     Tickwire(TickwireClient),
     Nexus(NexusClient),
+    Tungstenite(TungsteniteClient),
 }
 
 impl Client {
@@ -419,6 +444,7 @@ impl Client {
             Self::Rustls(c) => timed(c, warm, n, out).await,
             Self::Tickwire(c) => timed(c, warm, n, out).await,
             Self::Nexus(c) => timed(c, warm, n, out).await,
+            Self::Tungstenite(c) => timed(c, warm, n, out).await,
         }
     }
 
@@ -435,6 +461,12 @@ impl Client {
                 c.ws.send_binary(payload).await.expect("send");
                 let got = c.ws.recv().await.expect("recv");
                 assert!(matches!(got, Some(NxMessage::Binary(b)) if b == payload));
+            }
+            Self::Tungstenite(c) => {
+                let message = TgMessage::Binary(Bytes::copy_from_slice(payload));
+                c.ws.send(message).await.expect("send");
+                let got = c.ws.next().await;
+                assert!(matches!(got, Some(Ok(TgMessage::Binary(b))) if b == payload));
             }
         }
     }
@@ -609,6 +641,23 @@ async fn build_rows(pki: &Pki, only: Option<&str>) -> Vec<Row> {
                 payload: frames.payload.clone(),
             };
             push("nexus ws", Transport::Tcp, false, Client::Nexus(client));
+        }
+        if wanted("tungstenite ws") {
+            let port = spawn_server(&frames, None, true).await;
+            let tcp = TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect");
+            tcp.set_nodelay(true).expect("nodelay");
+            let url = format!("ws://127.0.0.1:{port}/");
+            let (ws, _) = tokio_tungstenite::client_async(url, tcp)
+                .await
+                .expect("tungstenite connect");
+            let client = TungsteniteClient {
+                ws,
+                payload: Bytes::from(frames.payload.clone()),
+            };
+            let client = Client::Tungstenite(client);
+            push("tungstenite ws", Transport::Tcp, false, client);
         }
         let mut suites = Vec::new();
         if wanted("rustls floor") {
