@@ -34,21 +34,19 @@
 //!   panics.
 //! - Each round trip is timed on its own (one `Instant::now()` per round
 //!   trip: each stamp ends one and starts the next). Rows are interleaved
-//!   in many short rounds (100 rounds of 2,000 round trips per row), in
+//!   in many short rounds (200 rounds of 1,000 round trips per row), in
 //!   alternating order (ABC, CBA, ...), so that the load of this shared VM,
 //!   which shifts within seconds, falls on every row alike; each batch
 //!   starts with a short untimed warm-up. Per round and row: p50 and p99;
 //!   reported: the median over rounds of each, and the median over rounds
-//!   of each round's ratio to the floor of the same size and transport.
+//!   of each round's ratio to the floor of the same size and transport
+//!   (for p50 with the quartiles of those ratios, to show the noise).
 //!   The p99.9 is taken over all rounds' round trips pooled (a round has
 //!   too few for it).
-//! - Beside the percentiles, the mean CPU time per round trip of the one
-//!   thread everything runs on (`/proc/thread-self/schedstat`: client,
-//!   server and the kernel's loopback path, without the time other
-//!   processes held the core). A mean: it carries the slow round trips that
-//!   follow a preemption with cold caches, which the p50 does not. The time
-//!   spent waiting for the core is printed under the table as a measure of
-//!   the machine's load.
+//! - Under the table: how long the thread waited for the core while other
+//!   processes held it (`/proc/thread-self/schedstat`), a measure of the
+//!   machine's load during the run. (Its run-time field is not used: on
+//!   these VMs it advances in 4 ms ticks.)
 //!
 //! Environment: `WS_LOOPBACK_QUICK=1` for a smoke run; `WS_LOOPBACK_ONLY=`
 //! row labels, comma-separated (`40 B tickwire ws,40 B tcp floor`), to run
@@ -125,8 +123,8 @@ impl Settings {
             }
         } else {
             Self {
-                rounds: 100,
-                per_round: 2_000,
+                rounds: 200,
+                per_round: 1_000,
                 warmup: 5_000,
                 batch_warmup: 100,
                 only: None,
@@ -495,30 +493,23 @@ async fn timed<C: RoundTrip>(
     Some(SchedTimes::now()?.since(before?))
 }
 
-/// This thread's time on a CPU and time runnable but waiting for one (ns),
-/// from `/proc/thread-self/schedstat`. Client and server tasks, and the
-/// kernel's loopback path, all run on this thread: CPU time per round trip
-/// is the latency without the time other processes took the core (the
-/// wait), which this shared VM has plenty of.
+/// The time this thread was runnable but waited for a CPU (ns), from
+/// `/proc/thread-self/schedstat`: client and server tasks both run on it,
+/// so this is the time other processes took the core from the benchmark.
 #[derive(Debug, Clone, Copy)]
 struct SchedTimes {
-    cpu: u64,
     wait: u64,
 }
 
 impl SchedTimes {
     fn now() -> Option<Self> {
         let text = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-        let mut fields = text.split_whitespace().map(|f| f.parse::<u64>().ok());
-        Some(Self {
-            cpu: fields.next()??,
-            wait: fields.next()??,
-        })
+        let wait = text.split_whitespace().nth(1)?.parse().ok()?;
+        Some(Self { wait })
     }
 
     fn since(self, before: Self) -> Self {
         Self {
-            cpu: self.cpu.saturating_sub(before.cpu),
             wait: self.wait.saturating_sub(before.wait),
         }
     }
@@ -539,20 +530,8 @@ enum Transport {
 struct RoundStats {
     /// p50 and p99 of the round trips.
     percentiles: [f64; 2],
-    /// Mean CPU time per round trip (client, server and kernel).
-    cpu: Option<f64>,
     /// Mean time per round trip spent waiting for the CPU.
     wait: Option<f64>,
-}
-
-impl RoundStats {
-    /// Figure `k`: 0 p50, 1 p99, 2 the CPU time.
-    fn get(&self, k: usize) -> f64 {
-        match k {
-            0 | 1 => self.percentiles[k],
-            _ => self.cpu.unwrap_or(f64::NAN),
-        }
-    }
 }
 
 struct Row {
@@ -738,6 +717,13 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// The lower and upper quartiles.
+fn quartiles(mut values: Vec<f64>) -> (f64, f64) {
+    values.sort_by(f64::total_cmp);
+    let n = values.len();
+    (values[n / 4], values[(3 * n / 4).min(n - 1)])
+}
+
 async fn measure(rows: &mut [Row], s: &Settings) {
     let mut samples = Vec::with_capacity(s.per_round);
     for row in rows.iter_mut() {
@@ -764,7 +750,6 @@ async fn measure(rows: &mut [Row], s: &Settings) {
             let per = |ns: u64| ns as f64 / s.per_round as f64;
             row.stats.push(RoundStats {
                 percentiles: [0.50, 0.99].map(|q| percentile(&samples, q) as f64),
-                cpu: sched.map(|t| per(t.cpu)),
                 wait: sched.map(|t| per(t.wait)),
             });
         }
@@ -787,45 +772,52 @@ fn report(rows: &[Row], s: &Settings) {
         rows.iter()
             .find(|f| f.name == "nexus ws" && f.size == row.size && row.name == "tickwire ws")
     };
-    let ratio = |a: &Row, b: &Row, k: usize| {
-        let per_round = a
-            .stats
+    let per_round = |a: &Row, b: &Row, k: usize| -> Vec<f64> {
+        a.stats
             .iter()
             .zip(&b.stats)
-            .map(|(x, y)| x.get(k) / y.get(k))
-            .collect();
-        median(per_round)
+            .map(|(x, y)| x.percentiles[k] / y.percentiles[k])
+            .collect()
     };
     println!();
     println!(
-        "{} rounds x {} round trips per row; medians over rounds (p99.9: all round trips pooled)",
+        "{} rounds x {} round trips per row; medians over rounds (p99.9: all round trips \
+         pooled); ratios: median of the rounds' ratios (p50: with its quartiles)",
         s.rounds, s.per_round
     );
     println!();
     println!(
-        "| size | client | p50 ns | p99 ns | p99.9 ns | CPU ns | p50 / floor | p99 / floor \
-         | CPU / floor | p50 / nexus | CPU / nexus |"
+        "| size | client | p50 ns | p99 ns | p99.9 ns | p50 / floor | p99 / floor \
+         | p50 / nexus | p99 / nexus |"
     );
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     for row in rows {
-        let stat = |k: usize| median(row.stats.iter().map(|r| r.get(k)).collect());
+        let stat = |k: usize| median(row.stats.iter().map(|r| r.percentiles[k]).collect());
+        // The median ratio; for p50 also the quartiles over rounds.
         let vs = |other: Option<&Row>, k: usize| match other {
-            Some(o) if !std::ptr::eq(o, row) => format!("{:.3}", ratio(row, o, k)),
+            Some(o) if !std::ptr::eq(o, row) => {
+                let ratios = per_round(row, o, k);
+                let mid = median(ratios.clone());
+                if k == 0 {
+                    let (q1, q3) = quartiles(ratios);
+                    format!("{mid:.3} ({q1:.3}-{q3:.3})")
+                } else {
+                    format!("{mid:.3}")
+                }
+            }
             _ => "-".to_string(),
         };
         println!(
-            "| {} | {} | {:.0} | {:.0} | {} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} |",
             size_label(row.size),
             row.name,
             stat(0),
             stat(1),
             percentile(&row.pooled, 0.999),
-            stat(2),
             vs(floor_of(row), 0),
             vs(floor_of(row), 1),
-            vs(floor_of(row), 2),
             vs(nexus_of(row), 0),
-            vs(nexus_of(row), 2),
+            vs(nexus_of(row), 1),
         );
     }
     let waits: Vec<f64> = rows
