@@ -782,7 +782,7 @@ fn report(rows: &[Row], s: &Settings) {
     println!();
     println!(
         "{} rounds x {} round trips per row; medians over rounds (p99.9: all round trips \
-         pooled); ratios: median of the rounds' ratios (p50: with its quartiles)",
+         pooled); ratios: median of the rounds' ratios; (q1-q3): quartiles over rounds",
         s.rounds, s.per_round
     );
     println!();
@@ -793,6 +793,12 @@ fn report(rows: &[Row], s: &Settings) {
     println!("|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         let stat = |k: usize| median(row.stats.iter().map(|r| r.percentiles[k]).collect());
+        // The p50 moves between rounds with the load on the other core (its
+        // quartiles show by how much); the ratios within a round do not.
+        let p50 = {
+            let (q1, q3) = quartiles(row.stats.iter().map(|r| r.percentiles[0]).collect());
+            format!("{:.0} ({q1:.0}-{q3:.0})", stat(0))
+        };
         // The median ratio; for p50 also the quartiles over rounds.
         let vs = |other: Option<&Row>, k: usize| match other {
             Some(o) if !std::ptr::eq(o, row) => {
@@ -808,10 +814,10 @@ fn report(rows: &[Row], s: &Settings) {
             _ => "-".to_string(),
         };
         println!(
-            "| {} | {} | {:.0} | {:.0} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {:.0} | {} | {} | {} | {} | {} |",
             size_label(row.size),
             row.name,
-            stat(0),
+            p50,
             stat(1),
             percentile(&row.pooled, 0.999),
             vs(floor_of(row), 0),
