@@ -13,8 +13,11 @@
 //!
 //! Method:
 //!
-//! - One `current_thread` tokio runtime; each connection's client and
-//!   server are two tasks in it. `TCP_NODELAY` on every socket.
+//! - One `current_thread` tokio runtime (`enable_all`; the dev-dependencies
+//!   turn on tokio's `full` features, so each park also polls the process
+//!   and signal drivers: a cost every row, the floor included, pays); each
+//!   connection's client and server are two tasks in it, and the measuring
+//!   loop is a task too. `TCP_NODELAY` on every socket.
 //! - One fixed server for every row: a raw echo that knows the sizes. It
 //!   reads into a 64 KiB buffer until a whole client frame (masked, as a
 //!   WebSocket client sends it) has arrived, checks its header, and writes
