@@ -98,6 +98,7 @@ impl<S> AsyncRead for MaybeTls<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    #[inline]
     fn poll_read(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -115,6 +116,7 @@ impl<S> AsyncWrite for MaybeTls<S>
 where
     S: AsyncRead + AsyncWrite + Unpin,
 {
+    #[inline]
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
@@ -147,6 +149,7 @@ where
         }
     }
 
+    #[inline]
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         match self.get_mut() {
             Self::Plain(io) => Pin::new(io).poll_flush(cx),

@@ -218,6 +218,7 @@ impl FrameReader {
     /// Compacts or grows the buffer (up to `max_frame_size` plus a header) so
     /// that the frame being received fits. Report how many bytes were
     /// written with [`filled`](Self::filled).
+    #[inline]
     pub fn spare(&mut self) -> &mut [u8] {
         self.release();
         let start = self.buf.start();
@@ -241,6 +242,7 @@ impl FrameReader {
     }
 
     /// Marks `n` bytes of [`spare`](Self::spare) as received.
+    #[inline]
     pub fn filled(&mut self, n: usize) {
         self.buf.filled(n);
     }
@@ -457,6 +459,7 @@ impl FrameReader {
     /// # Errors
     ///
     /// The [`ProtocolError`] that `next` would return.
+    #[inline]
     pub fn prepare(&mut self) -> Result<bool, ProtocolError> {
         if let Some(error) = &self.error {
             return Err(error.clone());
@@ -472,6 +475,13 @@ impl FrameReader {
         {
             // `next` takes this frame by its fast path.
             return Ok(true);
+        }
+        if self.buf.is_empty() && !self.closed && !self.assembly_returned {
+            // Nothing buffered, nothing to find: what `find_message` would
+            // conclude, without the out-of-line call (the first poll of most
+            // `recv`s, right after a trip through the kernel).
+            self.need = MAX_HEADER_LEN;
+            return Ok(false);
         }
         match self.find_message()? {
             Some(ready) => {

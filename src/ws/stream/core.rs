@@ -74,6 +74,7 @@ impl WriteSide {
     }
 
     /// Whether bytes wait to go out.
+    #[inline]
     pub(crate) fn has_pending(&self) -> bool {
         !self.out.is_empty() || self.deferred.is_some()
     }
@@ -95,6 +96,7 @@ impl WriteSide {
     ///
     /// `Ok(false)` when it does not fit yet (drain the buffer and retry);
     /// an error when it never will or may not be sent.
+    #[inline]
     pub(crate) fn encode(&mut self, message: &Message<'_>) -> Result<bool, WsError> {
         self.check_sendable()?;
         let result = match *message {
@@ -405,6 +407,7 @@ impl ReadState {
     /// Bookkeeping for a message about to be handed out: queue the pong a
     /// ping calls for, the reply a Close calls for, and note data for the
     /// stalled-feed deadline.
+    #[inline]
     pub(crate) fn on_message(&mut self, message: &Message<'_>, write: &mut WriteSide) {
         match *message {
             Message::Text(_) | Message::Binary(_) => {
