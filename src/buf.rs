@@ -125,6 +125,16 @@ impl ReadBuf {
         }
     }
 
+    /// When the buffer is empty, moves its start to `pos`, so bytes read
+    /// next land behind `pos` rather than at the front (bytes before `pos`
+    /// are still in use by the caller).
+    pub(crate) fn park_at(&mut self, pos: usize) {
+        if self.start == self.end && pos <= self.capacity() {
+            self.start = pos;
+            self.end = pos;
+        }
+    }
+
     /// Moves the unread bytes to the front, making all free space spare.
     pub fn compact(&mut self) {
         if self.start > 0 {

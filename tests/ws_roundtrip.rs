@@ -477,3 +477,16 @@ fn read_takes_what_fits_and_the_rest_after_next() {
         ]
     );
 }
+
+#[test]
+fn bytes_read_between_prepare_and_next_do_not_touch_the_prepared_frame() {
+    // A ping that drains the buffer (which then resets to its front), then
+    // more bytes before `next` hands the ping out.
+    let mut reader = FrameReader::builder().role(Role::Client).build();
+    reader.read(&[0x89, 0x01, b'x']).unwrap();
+    assert!(reader.prepare().unwrap());
+    reader.read(&[0x89, 0x01, b'y']).unwrap();
+    assert_eq!(reader.next().unwrap(), Some(Message::Ping(b"x")));
+    assert_eq!(reader.next().unwrap(), Some(Message::Ping(b"y")));
+    assert_eq!(reader.next().unwrap(), None);
+}

@@ -847,3 +847,93 @@ async fn text_heartbeats_go_out_as_text_messages() {
     assert!(matches!(e, WsError::ConnectionReset), "{e}");
     server.await.unwrap();
 }
+
+#[tokio::test]
+async fn huge_timeouts_mean_no_deadline_not_a_panic() {
+    let url = echo_server().await;
+    let mut ws = WsStream::builder()
+        .connect_timeout(Duration::MAX)
+        .handshake_timeout(Duration::MAX)
+        .heartbeat(
+            HeartbeatConfig::default()
+                .interval(Duration::MAX)
+                .idle_timeout(Duration::MAX)
+                .data_timeout(Duration::MAX),
+        )
+        .connect(&url)
+        .await
+        .unwrap();
+    ws.send_text("x").await.unwrap();
+    assert_eq!(ws.recv().await.unwrap(), Some(Message::Text("x")));
+}
+
+#[tokio::test]
+async fn tiny_limits_still_answer_a_full_size_ping() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        let mut ping = vec![0x89, 125];
+        ping.extend_from_slice(&[7u8; 125]);
+        tcp.write_all(&ping).await.unwrap();
+        let (op, payload) = read_frame(&mut tcp).await;
+        assert_eq!((op, payload), (0xA, vec![7u8; 125]));
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .max_message_size(64)
+        .write_buffer_capacity(64)
+        .connect(&url)
+        .await
+        .unwrap();
+    assert!(matches!(ws.recv().await.unwrap(), Some(Message::Ping(_))));
+    tokio::time::timeout(Duration::from_secs(5), server)
+        .await
+        .expect("the pong went out")
+        .unwrap();
+}
+
+#[tokio::test]
+async fn heartbeats_go_out_under_a_steady_feed() {
+    let (url, server) = raw_server(|tcp| async move {
+        let (mut rd, mut wr) = tcp.into_split();
+        let feed = tokio::spawn(async move {
+            // A data frame every few hundred microseconds, never a pause.
+            while wr.write_all(&[0x81, 0x01, b'.']).await.is_ok() {
+                tokio::time::sleep(Duration::from_micros(300)).await;
+            }
+        });
+        let mut beats = 0;
+        let mut h = [0u8; 2];
+        while beats < 3 {
+            rd.read_exact(&mut h).await.unwrap();
+            let mut rest = vec![0u8; 4 + usize::from(h[1] & 0x7F)];
+            rd.read_exact(&mut rest).await.unwrap();
+            assert_eq!(h[0], 0x81, "a text heartbeat");
+            beats += 1;
+        }
+        feed.abort();
+        beats
+    })
+    .await;
+    let mut ws = WsStream::builder()
+        .heartbeat(
+            HeartbeatConfig::default()
+                .interval(Duration::from_millis(20))
+                .text_payload("hb"),
+        )
+        .connect(&url)
+        .await
+        .unwrap();
+    let reading = async {
+        loop {
+            match ws.recv().await {
+                Ok(Some(_)) => {}
+                other => break format!("{other:?}"),
+            }
+        }
+    };
+    tokio::select! {
+        biased; // the server hangs up right after its count: count first
+        beats = server => assert_eq!(beats.unwrap(), 3),
+        end = reading => panic!("the feed ended before three heartbeats: {end}"),
+        () = tokio::time::sleep(Duration::from_secs(10)) => panic!("no heartbeats under a steady feed"),
+    }
+}

@@ -485,6 +485,11 @@ impl FrameReader {
         }
         match self.find_message()? {
             Some(ready) => {
+                if let Ready::Frame(_, from, len) = ready {
+                    // Draining the buffer reset it to the front, where the
+                    // next read would land on this frame's payload.
+                    self.buf.park_at(from + len);
+                }
                 self.prepared = Some(ready);
                 Ok(true)
             }

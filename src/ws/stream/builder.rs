@@ -431,9 +431,10 @@ impl<C> WsBuilder<C> {
             .max_frame_size(self.max_frame_size)
             .max_message_size(self.max_message_size)
             .build();
+        // Room for at least one whole control frame, whatever the limits.
         let out = WriteBuf::with_limit(
             MAX_HEADER_LEN,
-            self.write_buffer_capacity,
+            self.write_buffer_capacity.clamp(256, 1 << 30),
             self.max_message_size.saturating_add(MAX_HEADER_LEN),
         );
         let writer = FrameWriter::with_rng(role, self.rng());
@@ -517,7 +518,11 @@ async fn within<F: Future>(
     kind: TimeoutKind,
     fut: F,
 ) -> Result<F::Output, WsError> {
-    let mut timer = clock.timer(clock.now() + after);
+    let Some(deadline) = clock.now().checked_add(after) else {
+        // Too far to represent: no deadline at all.
+        return Ok(fut.await);
+    };
+    let mut timer = clock.timer(deadline);
     let mut fut = pin!(fut);
     poll_fn(|cx| {
         if let Poll::Ready(output) = fut.as_mut().poll(cx) {

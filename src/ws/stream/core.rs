@@ -10,7 +10,10 @@
 
 use std::io;
 use std::pin::Pin;
-use std::task::{Context, Poll, Waker, ready};
+use std::sync::Arc;
+use std::task::{Context, Poll, Wake, Waker, ready};
+
+use atomic_waker::AtomicWaker;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
@@ -24,8 +27,9 @@ use crate::ws::{
 
 /// Which task is polling the write side: the reader (answering pings,
 /// replying to a Close, sending heartbeats) or the writer. Two tasks may
-/// wait on one socket's write readiness, which remembers one waker only;
-/// each keeps its own here and whoever empties the buffer wakes the other.
+/// wait on one socket's write readiness, which remembers one waker only: the
+/// socket is always polled with a fan-out waker ([`WriteWakers`]) that wakes
+/// whichever of the two registered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Party {
     Reader,
@@ -37,6 +41,25 @@ pub(crate) enum Party {
 pub(crate) struct Shared<S> {
     pub(crate) io: S,
     pub(crate) write: WriteSide,
+}
+
+/// The wakers of the tasks waiting on the socket's write side, one per
+/// [`Party`], woken together by the socket through one fan-out waker.
+#[derive(Debug, Default)]
+pub(crate) struct WriteWakers {
+    slots: [AtomicWaker; 2],
+}
+
+impl Wake for WriteWakers {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        for slot in &self.slots {
+            slot.wake();
+        }
+    }
 }
 
 /// Outgoing frames and the closing handshake.
@@ -51,7 +74,14 @@ pub(crate) struct WriteSide {
     pub(crate) close: CloseState,
     poisoned: Option<io::ErrorKind>,
     shut_down: bool,
-    waiting: [Option<Waker>; 2],
+    /// Bytes went to the transport since its last completed flush (TLS
+    /// holds records until flushed).
+    needs_flush: bool,
+    /// A `Sink` item accepted after `poll_ready` that no longer fitted
+    /// because a pong or heartbeat came in between: sent when `out` drains.
+    parked: Option<super::OwnedMessage>,
+    wakers: Arc<WriteWakers>,
+    fan_out: Waker,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +92,7 @@ enum Deferred {
 
 impl WriteSide {
     pub(crate) fn new(writer: FrameWriter<SeededRng>, out: WriteBuf) -> Self {
+        let wakers = Arc::new(WriteWakers::default());
         Self {
             writer,
             out,
@@ -69,14 +100,22 @@ impl WriteSide {
             close: CloseState::new(),
             poisoned: None,
             shut_down: false,
-            waiting: [None, None],
+            needs_flush: false,
+            parked: None,
+            fan_out: Waker::from(Arc::clone(&wakers)),
+            wakers,
         }
     }
 
     /// Whether bytes wait to go out.
     #[inline]
     pub(crate) fn has_pending(&self) -> bool {
-        !self.out.is_empty() || self.deferred.is_some()
+        !self.out.is_empty() || self.deferred.is_some() || self.parked.is_some() || self.needs_flush
+    }
+
+    /// Parks a `Sink` item that did not fit (see `parked`).
+    pub(crate) fn park(&mut self, item: super::OwnedMessage) {
+        self.parked = Some(item);
     }
 
     /// An error if nothing more may be sent.
@@ -128,7 +167,10 @@ impl WriteSide {
         if self.close.is_sent() || self.poisoned.is_some() {
             return;
         }
-        if self.writer.pong(&mut self.out, payload).is_err() {
+        let fits = self.writer.pong(&mut self.out, payload).is_ok();
+        // Defer only behind queued bytes (it will fit once they drain), and
+        // never in place of a deferred Close.
+        if !fits && !self.out.is_empty() && !matches!(self.deferred, Some(Deferred::Close(_))) {
             let mut copy = [0u8; 125];
             let len = payload.len().min(125);
             copy[..len].copy_from_slice(&payload[..len]);
@@ -155,16 +197,39 @@ impl WriteSide {
         };
         match result {
             Ok(()) => self.close.on_sent(code.filter(|c| c.is_sendable())),
+            // The write buffer always holds a control frame once empty.
             Err(_) => self.deferred = Some(Deferred::Close(code)),
         }
     }
 
-    fn encode_deferred(&mut self) {
+    /// With `out` empty: encodes what waited for room. False if nothing did.
+    fn encode_waiting(&mut self) -> Result<bool, WsError> {
         match self.deferred.take() {
-            Some(Deferred::Pong(payload, len)) => self.queue_pong(&payload[..usize::from(len)]),
-            Some(Deferred::Close(code)) => self.queue_close(code),
+            Some(Deferred::Pong(payload, len)) => {
+                self.queue_pong(&payload[..usize::from(len)]);
+                return Ok(true);
+            }
+            Some(Deferred::Close(code)) => {
+                self.queue_close(code);
+                if self.deferred.is_some() {
+                    // Cannot happen (an empty buffer holds any control
+                    // frame); never loop on it.
+                    self.deferred = None;
+                }
+                return Ok(true);
+            }
             None => {}
         }
+        match self.parked.take() {
+            Some(item) => self.encode(&item.as_message()).map(|_| true),
+            None => Ok(false),
+        }
+    }
+
+    /// Wakes both parties: on an error or at the end, nobody may be left
+    /// waiting for a write readiness that will never be reported.
+    fn wake_all(&self) {
+        self.wakers.wake_by_ref();
     }
 }
 
@@ -179,39 +244,39 @@ impl<S: AsyncWrite + Unpin> Shared<S> {
         if let Some(kind) = w.poisoned {
             return Poll::Ready(Err(WsError::Poisoned(kind)));
         }
+        // Register first, then poll the socket with the fan-out waker: a
+        // readiness reported to it reaches this task and the other one.
+        w.wakers.slots[party as usize].register(cx.waker());
+        let fan_out = w.fan_out.clone();
+        let mut fan_cx = Context::from_waker(&fan_out);
         loop {
             if w.out.is_empty() {
-                if w.deferred.is_none() {
-                    break;
+                match w.encode_waiting() {
+                    Ok(true) => continue,
+                    Ok(false) => break,
+                    Err(e) => return Poll::Ready(Err(e)),
                 }
-                w.encode_deferred();
-                continue;
             }
-            match Pin::new(&mut self.io).poll_write(cx, w.out.data()) {
+            match Pin::new(&mut self.io).poll_write(&mut fan_cx, w.out.data()) {
                 Poll::Ready(Ok(0)) => {
                     w.poisoned = Some(io::ErrorKind::WriteZero);
+                    w.wake_all();
                     return Poll::Ready(Err(io::Error::from(io::ErrorKind::WriteZero).into()));
                 }
-                Poll::Ready(Ok(n)) => w.out.advance(n),
+                Poll::Ready(Ok(n)) => {
+                    w.out.advance(n);
+                    w.needs_flush = true;
+                }
                 Poll::Ready(Err(e)) => {
                     w.poisoned = Some(e.kind());
+                    w.wake_all();
                     return Poll::Ready(Err(WsError::Io(e)));
                 }
-                Poll::Pending => {
-                    let slot = &mut w.waiting[party as usize];
-                    if !slot.as_ref().is_some_and(|k| k.will_wake(cx.waker())) {
-                        *slot = Some(cx.waker().clone());
-                    }
-                    return Poll::Pending;
-                }
+                Poll::Pending => return Poll::Pending,
             }
         }
-        // Empty: whoever else waited on the socket for this may go on.
-        for slot in &mut w.waiting {
-            if let Some(waker) = slot.take() {
-                waker.wake();
-            }
-        }
+        // Drained: whoever else waited on the socket for this may go on.
+        w.wake_all();
         Poll::Ready(Ok(()))
     }
 
@@ -223,10 +288,18 @@ impl<S: AsyncWrite + Unpin> Shared<S> {
         party: Party,
     ) -> Poll<Result<(), WsError>> {
         ready!(self.poll_write_out(cx, party))?;
-        match Pin::new(&mut self.io).poll_flush(cx) {
-            Poll::Ready(Ok(())) => Poll::Ready(Ok(())),
+        if !self.write.needs_flush {
+            return Poll::Ready(Ok(()));
+        }
+        let mut fan_cx = Context::from_waker(&self.write.fan_out);
+        match Pin::new(&mut self.io).poll_flush(&mut fan_cx) {
+            Poll::Ready(Ok(())) => {
+                self.write.needs_flush = false;
+                Poll::Ready(Ok(()))
+            }
             Poll::Ready(Err(e)) => {
                 self.write.poisoned = Some(e.kind());
+                self.write.wake_all();
                 Poll::Ready(Err(WsError::Io(e)))
             }
             Poll::Pending => Poll::Pending,
@@ -240,9 +313,11 @@ impl<S: AsyncWrite + Unpin> Shared<S> {
             return Poll::Ready(());
         }
         if ready!(self.poll_flush(cx, party)).is_ok() {
-            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+            let mut fan_cx = Context::from_waker(&self.write.fan_out);
+            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(&mut fan_cx));
         }
         self.write.shut_down = true;
+        self.write.wake_all();
         Poll::Ready(())
     }
 
@@ -317,13 +392,24 @@ impl ReadSide {
                 }
             }
             if st.close_received {
-                // The closing handshake is over once our reply is out.
-                ready!(shared.poll_shutdown(cx, Party::Reader));
+                // The closing handshake is over once our reply is out; a
+                // peer that stops reading is bounded by the deadlines.
+                if shared.poll_shutdown(cx, Party::Reader).is_pending() {
+                    if let Poll::Ready(Err(e)) = st.poll_heartbeat(shared, cx) {
+                        return st.fail(e);
+                    }
+                    return Poll::Pending;
+                }
                 st.finished = true;
                 return Poll::Ready(Ok(false));
             }
             match self.reader.prepare() {
-                Ok(true) => return Poll::Ready(Ok(true)),
+                Ok(true) => {
+                    // Beats fall due under a steady feed too; they go out
+                    // with the next poll's flush.
+                    let _ = st.poll_heartbeat(shared, cx);
+                    return Poll::Ready(Ok(true));
+                }
                 Ok(false) => {}
                 Err(e) => return Poll::Ready(Err(st.protocol_error(e, shared, cx))),
             }
@@ -340,7 +426,13 @@ impl ReadSide {
             if st.eof {
                 return st.fail(WsError::ConnectionReset);
             }
-            let mut buf = ReadBuf::new(self.reader.spare());
+            let spare = self.reader.spare();
+            if spare.is_empty() {
+                // Cannot happen after `prepare` said no (the reader keeps
+                // room for a byte); never mistake it for EOF.
+                return st.fail(WsError::Io(io::Error::other("read buffer full")));
+            }
+            let mut buf = ReadBuf::new(spare);
             match Pin::new(&mut shared.io).poll_read(cx, &mut buf) {
                 Poll::Ready(Ok(())) => {
                     let n = buf.filled().len();
@@ -363,17 +455,11 @@ impl ReadSide {
                 Poll::Ready(Err(e)) => return st.fail(WsError::Io(e)),
                 Poll::Pending => {}
             }
-            let Some(hb) = &mut st.heartbeat else {
-                return Poll::Pending;
-            };
-            match ready!(hb.poll(cx)) {
-                Err(kind) => return st.fail(WsError::Timeout(kind)),
-                Ok(Beat::Ping(payload)) => {
-                    let _ = shared.write.encode(&Message::Ping(payload));
-                }
-                Ok(Beat::Text(text)) => {
-                    let _ = shared.write.encode(&Message::Text(text));
-                }
+            match st.poll_heartbeat(shared, cx) {
+                Poll::Ready(Err(e)) => return st.fail(e),
+                // A beat was queued: flush it, read again.
+                Poll::Ready(Ok(())) => continue,
+                Poll::Pending => return Poll::Pending,
             }
         }
     }
@@ -385,6 +471,30 @@ impl ReadSide {
 }
 
 impl ReadState {
+    /// Polls the heartbeat: queues the beats that fell due (`Ready(Ok)`),
+    /// or reports a deadline that ran out. `Pending` with the timer armed,
+    /// or when there is no heartbeat.
+    fn poll_heartbeat<S>(
+        &mut self,
+        shared: &mut Shared<S>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<(), WsError>> {
+        let Some(hb) = &mut self.heartbeat else {
+            return Poll::Pending;
+        };
+        let result = match ready!(hb.poll(cx)) {
+            Err(kind) => Err(WsError::Timeout(kind)),
+            Ok(Beat::Ping(payload)) => shared.write.encode(&Message::Ping(payload)).map(drop),
+            Ok(Beat::Text(text)) => shared.write.encode(&Message::Text(text)).map(drop),
+        };
+        match result {
+            Err(e @ WsError::Timeout(_)) => Poll::Ready(Err(e)),
+            // A beat that cannot be sent (the stream is closing, or the
+            // buffer is full) is skipped, not an error of the read side.
+            _ => Poll::Ready(Ok(())),
+        }
+    }
+
     /// The peer broke the protocol: queue the Close with its code, push it
     /// out as far as the socket takes it, and fail for good.
     pub(crate) fn protocol_error<S: AsyncWrite + Unpin>(

@@ -61,7 +61,7 @@ impl HeartbeatConfig {
     /// Sends a heartbeat every `every` (an empty Ping unless a payload is
     /// set).
     pub fn interval(mut self, every: Duration) -> Self {
-        self.interval = Some(every);
+        self.interval = Some(every.max(MIN_PERIOD));
         self
     }
 
@@ -82,14 +82,14 @@ impl HeartbeatConfig {
 
     /// Fail when no frame arrives within `timeout` (a dead peer).
     pub fn idle_timeout(mut self, timeout: Duration) -> Self {
-        self.idle_timeout = Some(timeout);
+        self.idle_timeout = Some(timeout.max(MIN_PERIOD));
         self
     }
 
     /// Fail when no text or binary message arrives within `timeout` (a
     /// stalled feed on a live connection).
     pub fn data_timeout(mut self, timeout: Duration) -> Self {
-        self.data_timeout = Some(timeout);
+        self.data_timeout = Some(timeout.max(MIN_PERIOD));
         self
     }
 
@@ -112,6 +112,15 @@ impl HeartbeatConfig {
     pub fn is_enabled(&self) -> bool {
         self.interval.is_some() || self.idle_timeout.is_some() || self.data_timeout.is_some()
     }
+}
+
+/// The shortest interval or timeout: shorter ones are raised to it (a zero
+/// interval would send pings in a busy loop).
+const MIN_PERIOD: Duration = Duration::from_millis(1);
+
+/// `at + after`, or `None` ("never") when it would overflow.
+fn later(at: Instant, after: Duration) -> Option<Instant> {
+    at.checked_add(after)
 }
 
 /// What the heartbeat asks the stream to do.
@@ -140,7 +149,7 @@ impl Heartbeat {
         }
         let now = clock.now();
         Some(Self {
-            next_beat: config.interval.map(|every| now + every),
+            next_beat: config.interval.and_then(|every| later(now, every)),
             config: config.clone(),
             clock,
             timer: None,
@@ -163,19 +172,29 @@ impl Heartbeat {
     }
 
     fn deadline(&self) -> Option<Instant> {
-        let idle = self.config.idle_timeout.map(|t| self.last_frame + t);
-        let data = self.config.data_timeout.map(|t| self.last_data + t);
+        let idle = self
+            .config
+            .idle_timeout
+            .and_then(|t| later(self.last_frame, t));
+        let data = self
+            .config
+            .data_timeout
+            .and_then(|t| later(self.last_data, t));
         [self.next_beat, idle, data].into_iter().flatten().min()
     }
 
     /// Waits for the nearest deadline; then a timeout, or a beat to send.
+    ///
+    /// The timer is moved only to an earlier deadline; when activity has
+    /// pushed the deadline later, the timer fires early once and is re-armed
+    /// then. So a message costs a timer poll, not a timer reset.
     pub(crate) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<Result<Beat<'_>, TimeoutKind>> {
         loop {
             let Some(deadline) = self.deadline() else {
                 return Poll::Pending;
             };
             let timer = self.timer.get_or_insert_with(|| self.clock.timer(deadline));
-            if timer.deadline() != deadline {
+            if deadline < timer.deadline() {
                 timer.as_mut().reset(deadline);
             }
             if timer.as_mut().poll(cx).is_pending() {
@@ -183,12 +202,12 @@ impl Heartbeat {
             }
             let now = self.clock.now();
             if let Some(t) = self.config.idle_timeout
-                && now >= self.last_frame + t
+                && later(self.last_frame, t).is_some_and(|d| now >= d)
             {
                 return Poll::Ready(Err(TimeoutKind::Idle));
             }
             if let Some(t) = self.config.data_timeout
-                && now >= self.last_data + t
+                && later(self.last_data, t).is_some_and(|d| now >= d)
             {
                 return Poll::Ready(Err(TimeoutKind::Data));
             }
@@ -197,19 +216,22 @@ impl Heartbeat {
             {
                 // Skip beats missed while nobody polled: one now, the next
                 // a full interval later.
-                self.next_beat = Some(now + every);
+                self.next_beat = later(now, every);
                 return Poll::Ready(Ok(match &self.config.payload {
                     Some(HeartbeatPayload::Text(text)) => Beat::Text(text),
                     Some(HeartbeatPayload::Ping(payload)) => Beat::Ping(payload),
                     None => Beat::Ping(&[]),
                 }));
             }
-            if now < deadline {
-                // A clock whose timers fire before its `now` reaches the
-                // deadline: try again soon rather than spin here.
-                cx.waker().wake_by_ref();
-                return Poll::Pending;
+            if deadline > timer.deadline() {
+                // Activity moved the deadline on: re-arm and wait again.
+                timer.as_mut().reset(deadline);
+                continue;
             }
+            // A clock whose timers fire before its `now` reaches the
+            // deadline: try again soon rather than spin here.
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
         }
     }
 }

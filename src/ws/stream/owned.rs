@@ -108,15 +108,14 @@ pub(crate) fn poll_ready<S: AsyncWrite + Unpin>(
 }
 
 /// `Sink::start_send`: encodes into the (drained) write buffer.
-pub(crate) fn start_send<S>(shared: &mut Shared<S>, item: &OwnedMessage) -> Result<(), WsError> {
-    if shared.write.encode(&item.as_message())? {
-        Ok(())
-    } else {
-        // Only when `poll_ready` was skipped: the buffer still holds frames.
-        Err(WsError::Io(std::io::Error::other(
-            "Sink::start_send without poll_ready: the write buffer is full",
-        )))
+pub(crate) fn start_send<S>(shared: &mut Shared<S>, item: OwnedMessage) -> Result<(), WsError> {
+    if !shared.write.encode(&item.as_message())? {
+        // A pong or heartbeat took the room since `poll_ready`: the item
+        // waits for the buffer to drain (the next `poll_ready` holds back
+        // until it went out).
+        shared.write.park(item);
     }
+    Ok(())
 }
 
 /// `Sink::poll_close`: a normal Close unless one went out, then flush and
@@ -149,7 +148,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<OwnedMessage> for WsStream<S> {
     }
 
     fn start_send(self: Pin<&mut Self>, item: OwnedMessage) -> Result<(), WsError> {
-        start_send(&mut self.get_mut().shared, &item)
+        start_send(&mut self.get_mut().shared, item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {

@@ -179,7 +179,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<OwnedMessage> for WsWriter<S> {
     }
 
     fn start_send(self: Pin<&mut Self>, item: OwnedMessage) -> Result<(), WsError> {
-        owned::start_send(&mut lock(&self.shared), &item)
+        owned::start_send(&mut lock(&self.shared), item)
     }
 
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), WsError>> {
