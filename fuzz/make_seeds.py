@@ -24,6 +24,10 @@ last byte (tickwire::fuzz_entry::http_response). The reader there allows a
 http_chunked inputs: the first byte is where the encoded body is split into
 two feeds; the decoder allows a 4096-byte body and 512 bytes of trailers.
 
+http_head_diff inputs: the first byte's low four bits give the room for
+headers (1 to 16); the rest is a response head that the one-pass parser
+and httparse must read alike (tickwire::fuzz_entry::http_head_diff).
+
 http_request_writer inputs: fields separated by 0xFF bytes: method selector
 (its length mod 7: GET POST PUT PATCH DELETE HEAD OPTIONS), path, query key,
 query value, header name, header value, body; the writer holds 512 bytes.
@@ -464,6 +468,50 @@ def http_chunked_seeds():
     ]
 
 
+def http_head_diff_seeds():
+    """(name, header room - 1, head): heads both parsers must read alike."""
+    ok = "HTTP/1.1 200 OK"
+    binance = head(
+        ok,
+        [
+            ("Content-Type", "application/json;charset=UTF-8"),
+            ("Content-Length", "256"),
+            ("Connection", "keep-alive"),
+            DATE,
+            ("Server", "nginx"),
+            ("Cache-Control", "no-cache, no-store, must-revalidate"),
+            ("X-MBX-UUID", "0c5c5e4e-4b8a-4f3c-9a9e-2f7d4d1b6e0a"),
+            ("X-MBX-USED-WEIGHT-1M", "20"),
+        ],
+    )
+    long_value = head(ok, [("Set-Cookie", "a=" + "b" * 150 + "; Path=/"), ("Content-Length", "0")])
+    return [
+        ("valid_binance_8_headers", 15, binance),
+        ("valid_binance_lf_only", 15, binance.replace(b"\r\n", b"\n")),
+        ("valid_long_value_crosses_chunks", 3, long_value),
+        ("valid_uncommon_name_bytes", 3, head(ok, [("X_Under.Score!#$%&'*+^`|~", "v"), ("a", "")])),
+        ("valid_blank_values_and_tabs", 3, head(ok, [("A", ""), ("B", " \t "), ("C", "\tx\t y \t")])),
+        ("valid_obs_text_value_and_reason", 3, b"HTTP/1.1 200 \xe9t\xe9\r\nX: \x80\xff\r\n\r\n"),
+        ("valid_no_reason", 0, b"HTTP/1.0 204\r\n\r\n"),
+        ("valid_leading_empty_lines", 0, b"\r\n\nHTTP/1.1 100 Continue\r\n\r\n"),
+        ("valid_framing_headers_any_case", 7, head(ok, [("content-LENGTH", "5, 5"), ("CONNECTION", "close, keep-alive"), ("keep-alive", "timeout=5, max=9"), ("TRANSFER-encoding", "chunked")])),
+        ("valid_status_000_to_reader_check", 0, head("HTTP/1.1 000 Zero", [])),
+        ("partial_status_line", 0, b"HTTP/1."),
+        ("partial_mid_name", 1, b"HTTP/1.1 200 OK\r\nContent-Ty"),
+        ("partial_cr_after_value", 1, b"HTTP/1.1 200 OK\r\nA: b\r"),
+        ("bad_too_many_headers_2_of_1", 0, head(ok, [("A", "1"), ("B", "2")])),
+        ("bad_obs_fold", 3, b"HTTP/1.1 200 OK\r\nA: b\r\n folded\r\n\r\n"),
+        ("bad_space_before_colon", 3, b"HTTP/1.1 200 OK\r\nA : b\r\n\r\n"),
+        ("bad_empty_name", 3, b"HTTP/1.1 200 OK\r\n: b\r\n\r\n"),
+        ("bad_cr_in_value", 3, b"HTTP/1.1 200 OK\r\nA: b\rc\r\n\r\n"),
+        ("bad_nul_in_value", 3, b"HTTP/1.1 200 OK\r\nA: b\x00\r\n\r\n"),
+        ("bad_del_in_name", 3, b"HTTP/1.1 200 OK\r\nA\x7f: b\r\n\r\n"),
+        ("bad_version_1_2", 0, b"HTTP/1.2 200 OK\r\n\r\n"),
+        ("bad_status_two_digits", 0, b"HTTP/1.1 20 OK\r\n\r\n"),
+        ("bad_double_space_before_status", 0, b"HTTP/1.1  200 OK\r\n\r\n"),
+    ]
+
+
 def http_request_writer_seeds():
     """(name, fields): method selector, path, query key, query value,
     header name, header value, body; joined with 0xFF."""
@@ -771,6 +819,8 @@ def main():
     print("http_response", write_corpus("http_response", seeds))
     seeds = [(name, bytes([split]) + encoded) for name, split, encoded in http_chunked_seeds()]
     print("http_chunked", write_corpus("http_chunked", seeds))
+    seeds = [(name, bytes([room]) + data) for name, room, data in http_head_diff_seeds()]
+    print("http_head_diff", write_corpus("http_head_diff", seeds))
     print("http_request_writer", write_corpus("http_request_writer", http_request_writer_seeds()))
     print("ws_stream_script", write_corpus("ws_stream_script", stream_seeds()))
     print("ws_url", write_corpus("ws_url", url_seeds()))

@@ -157,6 +157,21 @@ pub fn http_response(data: &[u8]) {
     }
 }
 
+/// Runs the response head parser and httparse on the same bytes and panics
+/// if they disagree (the check is `http/head_diff.rs`). The first byte's
+/// low four bits give the room for headers (1 to 16); the rest is the head,
+/// checked whole and without its last byte.
+pub fn http_head_diff(data: &[u8]) {
+    let Some((&seed, head)) = data.split_first() else {
+        return;
+    };
+    let max_headers = usize::from(seed & 0x0f) + 1;
+    crate::http::check_against_httparse(head, max_headers);
+    if let Some((_, shorter)) = head.split_last() {
+        crate::http::check_against_httparse(shorter, max_headers);
+    }
+}
+
 /// Runs the in-place chunked decoder over arbitrary bytes, fed in two
 /// parts split at the first byte's value; checks the decoded bytes match a
 /// simple reference decoder's.

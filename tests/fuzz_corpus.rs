@@ -55,6 +55,11 @@ fn http_chunked() {
 }
 
 #[test]
+fn http_head_diff() {
+    replay("http_head_diff", tickwire::fuzz_entry::http_head_diff);
+}
+
+#[test]
 fn http_request_writer() {
     replay(
         "http_request_writer",

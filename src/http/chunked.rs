@@ -99,6 +99,9 @@ impl ChunkedDecoder {
     /// its first encoded byte; it may only grow between calls). Returns
     /// whether the body is complete.
     pub fn decode(&mut self, body: &mut [u8]) -> Result<bool, ResponseError> {
+        if self.state == State::Size {
+            self.decode_plain_chunks(body);
+        }
         loop {
             match self.state {
                 State::Done => return Ok(true),
@@ -180,6 +183,74 @@ impl ChunkedDecoder {
             }
         }
     }
+}
+
+impl ChunkedDecoder {
+    /// The fast path: decodes whole chunks with a plain size line (hex
+    /// digits and CRLF, no extension) whose data and CRLF have all arrived,
+    /// and a plain last chunk with no trailers. Stops, in state `Size`, at
+    /// the first chunk that is anything else (not all there, an extension,
+    /// over the body limit, malformed) and leaves it to the general path,
+    /// which decides it exactly as it would have without this one.
+    #[inline]
+    fn decode_plain_chunks(&mut self, body: &mut [u8]) {
+        let (mut scan, mut decoded) = (self.scan, self.decoded);
+        loop {
+            let rest = &body[scan..];
+            let Some((size, line)) = plain_size_line(rest) else {
+                break;
+            };
+            let end = line + size;
+            if size == 0 {
+                if rest.get(end..end + 2) == Some(b"\r\n") {
+                    scan += end + 2;
+                    self.state = State::Done;
+                }
+                break;
+            }
+            if decoded + size > self.max_body || rest.get(end..end + 2) != Some(b"\r\n") {
+                break;
+            }
+            body.copy_within(scan + line..scan + end, decoded);
+            decoded += size;
+            scan += end + 2;
+        }
+        (self.scan, self.decoded) = (scan, decoded);
+    }
+}
+
+/// Hex digit values; 0xff for every other byte.
+const HEX: [u8; 256] = {
+    let mut t = [0xff; 256];
+    let mut i = 0;
+    while i < 10 {
+        t[b'0' as usize + i] = i as u8;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < 6 {
+        t[b'a' as usize + i] = 10 + i as u8;
+        t[b'A' as usize + i] = 10 + i as u8;
+        i += 1;
+    }
+    t
+};
+
+/// A size line of 1 to 15 hex digits and CRLF at the start of `bytes`:
+/// the size (below 2^60, so no overflow) and the line's length.
+#[inline(always)]
+fn plain_size_line(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut size = 0usize;
+    let mut digits = 0;
+    while digits < 15 {
+        let digit = HEX[usize::from(*bytes.get(digits)?)];
+        if digit > 15 {
+            break;
+        }
+        size = size << 4 | usize::from(digit);
+        digits += 1;
+    }
+    (digits > 0 && bytes.get(digits..digits + 2)? == b"\r\n").then_some((size, digits + 2))
 }
 
 /// Why a line could not be found.
@@ -311,6 +382,75 @@ mod tests {
             decode_all(b"3;a\x7f\r\nabc\r\n0\r\n\r\n"),
             Err(ResponseError::InvalidChunkSize)
         );
+    }
+
+    /// Decodes `encoded` whole (the fast path takes every complete plain
+    /// chunk) and as it grows one byte at a time (the general path takes
+    /// each chunk as its size line completes): same answer, same bytes.
+    fn whole_equals_growing(encoded: &[u8], max_body: usize) {
+        let mut whole = encoded.to_vec();
+        let mut d = ChunkedDecoder::new(max_body, 64);
+        let got = d.decode(&mut whole);
+        let whole_end = (d.decoded(), d.consumed());
+
+        let mut growing = encoded.to_vec();
+        let mut g = ChunkedDecoder::new(max_body, 64);
+        let mut want = Ok(false);
+        for n in 0..=growing.len() {
+            want = g.decode(&mut growing[..n]);
+            if !matches!(want, Ok(false)) {
+                break;
+            }
+        }
+        assert_eq!(got, want, "{:?}", String::from_utf8_lossy(encoded));
+        if got == Ok(true) {
+            assert_eq!(whole_end, (g.decoded(), g.consumed()));
+            assert_eq!(whole[..d.decoded()], growing[..g.decoded()]);
+        }
+    }
+
+    #[test]
+    fn fast_path_decides_as_the_general_path() {
+        for case in [
+            &b"3\r\nabc\r\n0\r\n\r\nrest"[..],
+            b"3\r\nabc\r\n0\r\nX: 1\r\n\r\n",
+            b"3;x\r\nabc\r\n4\r\nabcd\r\n0\r\n\r\n",
+            b"3\r\nabcX\r\n",
+            b"10\r\n0123456789abcdef\r\n0\r\n\r\n",
+            b"fffffffffffffff\r\n",
+            b"1\r\na\r\n0\r\n\rX",
+        ] {
+            whole_equals_growing(case, 12);
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn fast_path_decides_as_the_general_path_on_any_layout(
+            chunks in proptest::collection::vec(
+                (
+                    0usize..20,
+                    proptest::sample::select(vec![&b""[..], b";e=1", b" ;x", b"x", b" "]),
+                    proptest::sample::select(vec![&b"\r\n"[..], b"\n", b"\r", b"X\n"]),
+                    proptest::bool::ANY,
+                ),
+                0..6,
+            ),
+            last in proptest::sample::select(vec![&b"0\r\n\r\n"[..], b"0\r\nT: 1\r\n\r\n", b"0\r\n", b"00\r\n\r\n", b""]),
+            max_body in 0usize..80,
+        ) {
+            let mut encoded = Vec::new();
+            for (size, ext, end, upper) in chunks {
+                let size_line = if upper { format!("{size:X}") } else { format!("{size:x}") };
+                encoded.extend_from_slice(size_line.as_bytes());
+                encoded.extend_from_slice(ext);
+                encoded.extend_from_slice(b"\r\n");
+                encoded.extend((0..size).map(|i| b'a' + (i % 26) as u8));
+                encoded.extend_from_slice(end);
+            }
+            encoded.extend_from_slice(last);
+            whole_equals_growing(&encoded, max_body);
+        }
     }
 
     #[test]

@@ -7,13 +7,17 @@ mod builder;
 mod check;
 mod chunked;
 mod error;
+mod head;
+mod head_diff;
 mod request;
 mod response;
+mod scan;
 mod sign;
 
 pub use builder::{Body, BodySink, Headers, RequestBuilder, Target};
 pub use chunked::ChunkedDecoder;
 pub use error::{RequestError, ResponseError};
+pub(crate) use head_diff::check_against_httparse;
 pub use request::{DEFAULT_REQUEST_CAPACITY, Method, Request, RequestWriter, RequestWriterBuilder};
 pub use response::{
     DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_HEAD_SIZE, DEFAULT_MAX_HEADERS, DEFAULT_RESPONSE_BUFFER,

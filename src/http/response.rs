@@ -1,18 +1,18 @@
 //! [`ResponseReader`]: HTTP/1.1 responses out of one flat buffer, zero-copy.
 //!
-//! Owns the read buffer of one connection. The head is parsed with httparse
-//! into a fixed header array and kept as offsets, so a [`RestResponse`]
-//! borrows the buffer; a chunked body is decoded in place, so every body is
+//! Owns the read buffer of one connection. The head is parsed in one pass
+//! (`head.rs`) and kept as offsets, so a [`RestResponse`] borrows the
+//! buffer; a chunked body is decoded in place, so every body is
 //! one contiguous slice with no allocation per response. Framing is checked
 //! strictly (request-smuggling defences: see `docs/http.md`). Bytes after a
 //! complete response stay buffered for the next one. Never reads a socket.
 
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::time::Duration;
 
 use super::chunked::ChunkedDecoder;
 use super::error::ResponseError;
+use super::head::{self, HeadError, Span};
 use super::request::Method;
 use crate::buf::ReadBuf;
 
@@ -24,7 +24,7 @@ pub const DEFAULT_MAX_HEAD_SIZE: usize = 8 * 1024;
 pub const DEFAULT_MAX_HEADERS: usize = 64;
 /// Default body size limit: 16 MiB.
 pub const DEFAULT_MAX_BODY_SIZE: usize = 16 * 1024 * 1024;
-/// The most headers any reader parses (the stack array's size).
+/// The most headers any reader records.
 const HEADER_CAPACITY: usize = 256;
 
 /// Configures a [`ResponseReader`].
@@ -105,13 +105,6 @@ impl ResponseReaderBuilder {
             error: None,
         }
     }
-}
-
-/// A header's position in the response, relative to its first byte.
-#[derive(Debug, Clone, Copy, Default)]
-struct Span {
-    name: (u32, u32),
-    value: (u32, u32),
 }
 
 /// How the body of the response in flight is delimited.
@@ -368,103 +361,40 @@ impl ResponseReader {
     fn parse_head(&mut self, method: Method) -> Result<bool, ResponseError> {
         let data = self.buf.data();
         let window = &data[..data.len().min(self.max_head_size)];
-        let mut slots = [const { MaybeUninit::<httparse::Header<'_>>::uninit() }; HEADER_CAPACITY];
-        let slots = &mut slots[..self.max_headers];
-        let mut response = httparse::Response::new(&mut []);
-        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
-            &mut response,
-            window,
-            slots,
-        );
-        let head_len = match parsed {
-            Ok(httparse::Status::Complete(n)) => n,
-            Ok(httparse::Status::Partial) if data.len() >= self.max_head_size => {
+        let parsed = match head::parse(window, &mut self.spans) {
+            Ok(Some(parsed)) => parsed,
+            Ok(None) if data.len() >= self.max_head_size => {
                 return Err(ResponseError::HeadTooLarge {
                     limit: self.max_head_size,
                 });
             }
-            Ok(httparse::Status::Partial) => return Ok(false),
-            Err(httparse::Error::TooManyHeaders) => {
+            Ok(None) => return Ok(false),
+            Err(HeadError::TooManyHeaders) => {
                 return Err(ResponseError::TooManyHeaders {
                     limit: self.max_headers,
                 });
             }
-            Err(_) => return Err(ResponseError::MalformedHead),
+            Err(HeadError::Malformed) => return Err(ResponseError::MalformedHead),
         };
-        // Spans are offsets from the response's first byte. Every slice
-        // httparse hands back lies inside `window` (a `&'static ""` for a
-        // missing reason is the exception: it gets the empty span).
-        let base = data.as_ptr() as usize;
-        let span = |s: &[u8]| match (s.as_ptr() as usize).checked_sub(base) {
-            Some(start) if start + s.len() <= head_len => (start as u32, s.len() as u32),
-            _ => (0, 0),
-        };
-        let status = response.code.unwrap_or(0);
+        let status = parsed.status;
         if !(100..=599).contains(&status) {
             return Err(ResponseError::MalformedHead);
         }
-        let minor = response.version.unwrap_or(1);
-        let reason = response.reason.unwrap_or("");
-        let mut head = Head {
-            status,
-            minor,
-            reason: span(reason.as_bytes()),
-            len: head_len,
-            header_count: response.headers.len(),
-            keep_alive: minor >= 1,
-            ..Head::default()
-        };
-        let mut length: Option<usize> = None;
-        let mut chunked = false;
-        let mut transfer_encoding = false;
-        for (slot, h) in self.spans.iter_mut().zip(response.headers.iter()) {
-            *slot = Span {
-                name: span(h.name.as_bytes()),
-                value: span(h.value),
-            };
-            let name = h.name.as_bytes();
-            if name.eq_ignore_ascii_case(b"content-length") {
-                for item in h.value.split(|&b| b == b',') {
-                    let n = parse_content_length(item.trim_ascii())?;
-                    match length {
-                        Some(prev) if prev != n => {
-                            return Err(ResponseError::ConflictingContentLength);
-                        }
-                        _ => length = Some(n),
-                    }
-                }
-            } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
-                // Only a single, final `chunked` is understood: we never
-                // ask for another transfer coding (no TE header is sent).
-                if transfer_encoding || !h.value.trim_ascii().eq_ignore_ascii_case(b"chunked") {
-                    return Err(ResponseError::UnsupportedTransferEncoding);
-                }
-                transfer_encoding = true;
-                chunked = true;
-            } else if name.eq_ignore_ascii_case(b"connection") {
-                for token in h.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-                    if token.eq_ignore_ascii_case(b"close") {
-                        head.keep_alive = false;
-                    } else if token.eq_ignore_ascii_case(b"keep-alive") && minor == 0 {
-                        head.keep_alive = true;
-                    }
-                }
-            } else if name.eq_ignore_ascii_case(b"keep-alive") {
-                head.keep_alive_timeout = parse_keep_alive_timeout(h.value);
-            }
+        if let Some(e) = parsed.framing_error {
+            return Err(e);
         }
-        if transfer_encoding && length.is_some() {
+        if parsed.chunked && parsed.content_length.is_some() {
             return Err(ResponseError::LengthAndTransferEncoding);
         }
         let no_body = method == Method::Head
             || (100..200).contains(&status)
             || status == 204
             || status == 304;
-        head.framing = if no_body {
+        let framing = if no_body {
             Framing::Empty
-        } else if chunked {
+        } else if parsed.chunked {
             Framing::Chunked
-        } else if let Some(n) = length {
+        } else if let Some(n) = parsed.content_length {
             if n > self.max_body_size {
                 return Err(ResponseError::BodyTooLarge {
                     size: n as u64,
@@ -477,11 +407,21 @@ impl ResponseReader {
         };
         // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing;
         // read the message, then close.
-        if head.framing == Framing::UntilClose || status == 101 || (transfer_encoding && minor == 0)
-        {
-            head.keep_alive = false;
-        }
-        self.head = head;
+        let keep_alive = parsed.keep_alive
+            && !(framing == Framing::UntilClose
+                || status == 101
+                || (parsed.chunked && parsed.minor == 0));
+        self.head = Head {
+            status,
+            minor: parsed.minor,
+            reason: parsed.reason,
+            len: parsed.len,
+            header_count: parsed.header_count,
+            keep_alive,
+            keep_alive_timeout: parsed.keep_alive_timeout,
+            framing,
+            body: (0, 0),
+        };
         Ok(true)
     }
 
@@ -501,31 +441,6 @@ impl fmt::Debug for ResponseReader {
             .field("error", &self.error)
             .finish_non_exhaustive()
     }
-}
-
-/// `Content-Length`: one or more decimal digits, nothing else.
-fn parse_content_length(value: &[u8]) -> Result<usize, ResponseError> {
-    if value.is_empty() || !value.iter().all(u8::is_ascii_digit) {
-        return Err(ResponseError::InvalidContentLength);
-    }
-    value.iter().try_fold(0usize, |n, &d| {
-        n.checked_mul(10)
-            .and_then(|n| n.checked_add(usize::from(d - b'0')))
-            .ok_or(ResponseError::InvalidContentLength)
-    })
-}
-
-/// The `timeout=N` parameter of a `Keep-Alive` header, if well-formed.
-fn parse_keep_alive_timeout(value: &[u8]) -> Option<u32> {
-    value.split(|&b| b == b',').find_map(|param| {
-        let (key, val) = param
-            .trim_ascii()
-            .split_at(param.trim_ascii().iter().position(|&b| b == b'=')?);
-        if !key.trim_ascii().eq_ignore_ascii_case(b"timeout") {
-            return None;
-        }
-        std::str::from_utf8(&val[1..]).ok()?.trim().parse().ok()
-    })
 }
 
 /// A complete response, borrowed from the reader: valid until the reader's

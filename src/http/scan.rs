@@ -1,0 +1,543 @@
+//! Byte classes of a response head, and the scan that finds a field
+//! line's end, its colon, and whether its name is well-formed.
+//!
+//! Owns the two classes the head grammar needs (RFC 9110 `tchar` for names;
+//! HTAB, SP, VCHAR and obs-text for values and the reason phrase: the same
+//! sets httparse uses) and [`Window`], which classifies the head 64
+//! bytes at a time into two bit masks: non-value bytes (a control byte
+//! other than HTAB, or DEL; CR and LF are such bytes, so this is where a
+//! line ends or goes wrong), and "odd" bytes, all but letters, digits and
+//! `-`. Nearly every header name is made only of those, so the first odd
+//! byte of a line is its colon; any other line is read one byte at a time
+//! against the exact token table. A chunk is classified when the parser
+//! reaches it, and a line of under 64 bytes is then read off the masks
+//! with a shift and two trailing-zero counts.
+//!
+//! The classifiers: 32-byte AVX2 vectors where the CPU reports AVX2 at
+//! run time, 16-byte SSE2 vectors on any other x86_64 CPU, and elsewhere
+//! the byte-class table, which is also the reference every vector path is
+//! tested against, byte value by byte value at every position. Nothing
+//! here reads outside the slice it is given, allocates or panics.
+
+/// Whether `b` may appear in a header name (RFC 9110 `tchar`).
+#[inline]
+fn is_token(b: u8) -> bool {
+    CLASSES[usize::from(b)] & TOKEN != 0
+}
+
+const TOKEN: u8 = 1;
+const VALUE: u8 = 2;
+const COMMON: u8 = 4;
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 256 {
+        let b = i as u8;
+        let token = b.is_ascii_alphanumeric()
+            || matches!(
+                b,
+                b'!' | b'#'
+                    | b'$'
+                    | b'%'
+                    | b'&'
+                    | b'\''
+                    | b'*'
+                    | b'+'
+                    | b'-'
+                    | b'.'
+                    | b'^'
+                    | b'_'
+                    | b'`'
+                    | b'|'
+                    | b'~'
+            );
+        let value = b == b'\t' || (b >= b' ' && b != 0x7f);
+        let common = b.is_ascii_alphanumeric() || b == b'-';
+        t[i] = (if token { TOKEN } else { 0 })
+            | (if value { VALUE } else { 0 })
+            | (if common { COMMON } else { 0 });
+        i += 1;
+    }
+    t
+};
+
+/// A field line read one byte at a time (see [`line_reference`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Line {
+    /// The first non-value byte, or the slice's length.
+    pub(super) end: usize,
+    /// The first `:` before `end`, or `end` if there is none.
+    pub(super) colon: usize,
+    /// Whether the bytes from the line's start to `colon` are a name: at
+    /// least one, all token bytes.
+    pub(super) name_ok: bool,
+}
+
+/// The masks of one 64-byte chunk: bit `i` stands for byte `base + i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Masks {
+    /// Non-value bytes. Bytes past the slice's end count as such, so a scan
+    /// always stops.
+    bad: u64,
+    /// Bytes other than letters, digits and `-`.
+    odd: u64,
+}
+
+/// The masks of two consecutive chunks of the head, so a line of under 64
+/// bytes is read off them with one shift wherever it starts. A plain
+/// value, moved forward as the parser goes, so it can live in registers.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Window {
+    /// The first byte covered (a multiple of 64).
+    base: usize,
+    bad: u128,
+    odd: u128,
+}
+
+impl Window {
+    /// The window over the first 128 bytes of `buf`.
+    #[inline(always)]
+    pub(super) fn new<C: Classify>(classifier: C, buf: &[u8]) -> Self {
+        let (lo, hi) = (classify(classifier, buf, 0), classify(classifier, buf, 64));
+        Self {
+            base: 0,
+            bad: u128::from(lo.bad) | u128::from(hi.bad) << 64,
+            odd: u128::from(lo.odd) | u128::from(hi.odd) << 64,
+        }
+    }
+
+    /// The window whose first chunk holds `pos` (never behind this one).
+    #[inline(always)]
+    pub(super) fn reach<C: Classify>(mut self, classifier: C, buf: &[u8], pos: usize) -> Self {
+        while pos >= self.base + 64 {
+            self.base += 64;
+            let next = classify(classifier, buf, self.base + 64);
+            self.bad = self.bad >> 64 | u128::from(next.bad) << 64;
+            self.odd = self.odd >> 64 | u128::from(next.odd) << 64;
+        }
+        self
+    }
+
+    /// The first non-value byte at or after `pos` (in the window's first
+    /// chunk), if within 64 bytes.
+    #[inline(always)]
+    pub(super) fn end(self, pos: usize) -> Option<usize> {
+        match (self.bad >> (pos - self.base)) as u64 {
+            0 => None,
+            bad => Some(pos + bad.trailing_zeros() as usize),
+        }
+    }
+
+    /// The common field line at `pos` (in the window's first chunk), read
+    /// off the masks: its end and its colon, if it is under 64 bytes and
+    /// its name is made of letters, digits and `-`, so that the first byte
+    /// that is none of those is the colon. `None` for any other line (the
+    /// caller then reads it with [`line_reference`]).
+    #[inline(always)]
+    pub(super) fn field(self, buf: &[u8], pos: usize) -> Option<(usize, usize)> {
+        debug_assert!(pos >= self.base && pos < self.base + 64);
+        let shift = pos - self.base;
+        let bad = (self.bad >> shift) as u64;
+        let odd = (self.odd >> shift) as u64;
+        // Every non-value byte is odd too, so `colon <= end`.
+        let end = pos + bad.trailing_zeros() as usize;
+        let colon = pos + odd.trailing_zeros() as usize;
+        (bad != 0 && colon > pos && colon < end && buf[colon] == b':').then_some((end, colon))
+    }
+}
+
+/// The classifier every CPU of this target can run: SSE2 on x86_64, else
+/// the table.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+pub(super) const BASELINE: Sse2 = Sse2;
+/// The classifier every CPU of this target can run: SSE2 on x86_64, else
+/// the table.
+#[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+pub(super) const BASELINE: Table = Table;
+
+/// The first non-value byte at or after `from`, or the slice's length,
+/// 64 bytes at a time: for lines the window does not settle.
+#[inline(never)]
+pub(super) fn end_from(buf: &[u8], from: usize) -> usize {
+    let mut at = from;
+    loop {
+        let bad = classify(BASELINE, buf, at).bad;
+        if bad != 0 {
+            return (at + bad.trailing_zeros() as usize).min(buf.len());
+        }
+        at += 64;
+    }
+}
+
+/// The line `buf[from..end]` (`end` where its value bytes stop) read one
+/// byte at a time.
+#[cold]
+pub(super) fn line_reference(buf: &[u8], from: usize, end: usize) -> Line {
+    let colon = buf[from..end]
+        .iter()
+        .position(|&b| b == b':')
+        .map_or(end, |i| from + i);
+    Line {
+        end,
+        colon,
+        name_ok: colon > from && all_tokens(&buf[from..colon]),
+    }
+}
+
+#[inline(never)]
+fn all_tokens(name: &[u8]) -> bool {
+    name.iter().all(|&b| is_token(b))
+}
+
+/// The masks of the 64 bytes from `base`; bytes past the slice's end are
+/// zeros, which are non-value bytes.
+#[inline(always)]
+fn classify<C: Classify>(classifier: C, buf: &[u8], base: usize) -> Masks {
+    match buf.get(base..base + 64) {
+        Some(bytes) => classifier.classify64(bytes),
+        None => classify_tail(classifier, buf, base),
+    }
+}
+
+#[cold]
+fn classify_tail<C: Classify>(classifier: C, buf: &[u8], base: usize) -> Masks {
+    let rest = buf.get(base..).unwrap_or_default();
+    let mut padded = [0u8; 64];
+    padded[..rest.len()].copy_from_slice(rest);
+    classifier.classify64(&padded)
+}
+
+/// One way of computing a chunk's masks. A value of the type is the proof
+/// that this CPU can run it.
+pub(super) trait Classify: Copy {
+    /// The masks of the first 64 bytes of `bytes` (at least 64 long).
+    fn classify64(self, bytes: &[u8]) -> Masks;
+}
+
+/// The class table, one byte at a time: the reference, and the portable
+/// path.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Table;
+
+impl Classify for Table {
+    #[inline(always)]
+    fn classify64(self, bytes: &[u8]) -> Masks {
+        bytes[..64]
+            .iter()
+            .enumerate()
+            .fold(Masks { bad: 0, odd: 0 }, |m, (i, &b)| {
+                let class = CLASSES[usize::from(b)];
+                Masks {
+                    bad: m.bad | u64::from(class & VALUE == 0) << i,
+                    odd: m.odd | u64::from(class & COMMON == 0) << i,
+                }
+            })
+    }
+}
+
+/// 16-byte SSE2 blocks (every x86_64 CPU).
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Sse2;
+
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+impl Classify for Sse2 {
+    #[inline(always)]
+    fn classify64(self, bytes: &[u8]) -> Masks {
+        use std::arch::x86_64::_mm_loadu_si128;
+        assert!(bytes.len() >= 64);
+        let mut masks = Masks { bad: 0, odd: 0 };
+        for i in 0..4 {
+            // SAFETY: the assert keeps the four 16-byte loads inside
+            // `bytes`; SSE2 is part of every x86_64 target.
+            let (bad, common) =
+                unsafe { classes_sse2(_mm_loadu_si128(bytes.as_ptr().add(16 * i).cast())) };
+            masks.bad |= u64::from(bad) << (16 * i);
+            masks.odd |= u64::from(!common & 0xffff) << (16 * i);
+        }
+        masks
+    }
+}
+
+/// Non-value and letter-digit-dash masks of a 16-byte vector.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn classes_sse2(v: std::arch::x86_64::__m128i) -> (u32, u32) {
+    use std::arch::x86_64::{
+        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_max_epu8, _mm_min_epu8, _mm_movemask_epi8,
+        _mm_or_si128, _mm_set1_epi8, _mm_sub_epi8,
+    };
+    // SAFETY: these intrinsics need only SSE2, which this function is
+    // compiled for only when the target has it (every x86_64 target does).
+    unsafe {
+        let splat = |b: u8| _mm_set1_epi8(b as i8);
+        // x >= n and x <= n, unsigned: max(x, n) == x, min(x, n) == x.
+        let at_least = |x, n| _mm_cmpeq_epi8(_mm_max_epu8(x, splat(n)), x);
+        let at_most = |x, n| _mm_cmpeq_epi8(_mm_min_epu8(x, splat(n)), x);
+        let tab = _mm_cmpeq_epi8(v, splat(b'\t'));
+        let del = _mm_cmpeq_epi8(v, splat(0x7f));
+        let value = _mm_andnot_si128(del, _mm_or_si128(at_least(v, 0x20), tab));
+        let letter = at_most(_mm_sub_epi8(_mm_or_si128(v, splat(0x20)), splat(b'a')), 25);
+        let digit = at_most(_mm_sub_epi8(v, splat(b'0')), 9);
+        let dash = _mm_cmpeq_epi8(v, splat(b'-'));
+        let common = _mm_or_si128(_mm_or_si128(letter, digit), dash);
+        (
+            !(_mm_movemask_epi8(value) as u32) & 0xffff,
+            _mm_movemask_epi8(common) as u32,
+        )
+    }
+}
+
+/// 32-byte AVX2 blocks, for CPUs that report AVX2 at run time. Only
+/// [`Avx2::detect`] makes one, so holding one proves the CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Avx2(());
+
+#[cfg(target_arch = "x86_64")]
+impl Avx2 {
+    /// `Some` if this CPU has AVX2 (std caches the answer).
+    #[inline]
+    pub(super) fn detect() -> Option<Self> {
+        std::arch::is_x86_feature_detected!("avx2").then_some(Self(()))
+    }
+}
+
+#[cfg(target_arch = "x86_64")]
+impl Classify for Avx2 {
+    /// Inlined into the parser that [`head`](super::head) compiles with
+    /// AVX2 enabled, where the intrinsics inline too. (Not through a helper
+    /// function or a closure: a `#[target_feature]` function cannot be
+    /// forced inline, and a closure does not inherit the feature.)
+    #[inline(always)]
+    fn classify64(self, bytes: &[u8]) -> Masks {
+        use std::arch::x86_64::{
+            _mm256_andnot_si256, _mm256_cmpeq_epi8, _mm256_loadu_si256, _mm256_max_epu8,
+            _mm256_min_epu8, _mm256_movemask_epi8, _mm256_or_si256, _mm256_set1_epi8,
+            _mm256_sub_epi8,
+        };
+        /// Non-value and other-than-letter-digit-dash masks of 32 bytes.
+        macro_rules! classes {
+            ($v:expr) => {{
+                let v = $v;
+                // x >= n and x <= n, unsigned: max(x, n) == x, min(x, n) == x.
+                let printable = _mm256_cmpeq_epi8(_mm256_max_epu8(v, _mm256_set1_epi8(0x20)), v);
+                let tab = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'\t' as i8));
+                let del = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(0x7f));
+                let value = _mm256_andnot_si256(del, _mm256_or_si256(printable, tab));
+                let lower = _mm256_or_si256(v, _mm256_set1_epi8(0x20));
+                let letter = _mm256_sub_epi8(lower, _mm256_set1_epi8(b'a' as i8));
+                let letter =
+                    _mm256_cmpeq_epi8(_mm256_min_epu8(letter, _mm256_set1_epi8(25)), letter);
+                let digit = _mm256_sub_epi8(v, _mm256_set1_epi8(b'0' as i8));
+                let digit = _mm256_cmpeq_epi8(_mm256_min_epu8(digit, _mm256_set1_epi8(9)), digit);
+                let dash = _mm256_cmpeq_epi8(v, _mm256_set1_epi8(b'-' as i8));
+                let common = _mm256_or_si256(_mm256_or_si256(letter, digit), dash);
+                (
+                    u64::from(!(_mm256_movemask_epi8(value) as u32)),
+                    u64::from(!(_mm256_movemask_epi8(common) as u32)),
+                )
+            }};
+        }
+        assert!(bytes.len() >= 64);
+        // SAFETY: `self` exists only if the CPU has AVX2 (see `detect`);
+        // the assert keeps both 32-byte loads inside `bytes`.
+        let ((bad0, odd0), (bad1, odd1)) = unsafe {
+            (
+                classes!(_mm256_loadu_si256(bytes.as_ptr().cast())),
+                classes!(_mm256_loadu_si256(bytes.as_ptr().add(32).cast())),
+            )
+        };
+        Masks {
+            bad: bad0 | bad1 << 32,
+            odd: odd0 | odd1 << 32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn is_value(b: u8) -> bool {
+        CLASSES[usize::from(b)] & VALUE != 0
+    }
+
+    /// Runs `check` with every classifier this CPU can run.
+    macro_rules! for_each_classifier {
+        ($check:ident ( $($arg:expr),* )) => {{
+            $check(Table, $($arg),*)?;
+            #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+            $check(Sse2, $($arg),*)?;
+            #[cfg(target_arch = "x86_64")]
+            if let Some(avx2) = Avx2::detect() {
+                $check(avx2, $($arg),*)?;
+            }
+        }};
+    }
+
+    /// The line from `from` by the reference: the end one byte at a time.
+    fn reference(buf: &[u8], from: usize) -> Line {
+        let end = buf[from..]
+            .iter()
+            .position(|&b| !is_value(b))
+            .map_or(buf.len(), |i| from + i);
+        line_reference(buf, from, end)
+    }
+
+    /// What the parser makes of the line at `from`: the window's answer if
+    /// it gives one (it must then be the reference's), else the reference.
+    fn read_line(window: Window, buf: &[u8], from: usize) -> Result<Line, TestCaseError> {
+        let want = reference(buf, from);
+        if let Some((end, colon)) = window.field(buf, from) {
+            prop_assert_eq!(
+                Line {
+                    end,
+                    colon,
+                    name_ok: true
+                },
+                want,
+                "window at {}",
+                from
+            );
+        }
+        match window.end(from) {
+            Some(end) => prop_assert_eq!(end, want.end, "window end at {}", from),
+            None => prop_assert!(want.end >= from + 64, "no window end at {}", from),
+        }
+        prop_assert_eq!(end_from(buf, from), want.end, "end_from {}", from);
+        Ok(want)
+    }
+
+    /// From every start (below 64 and beyond, to the slice's end), a fresh
+    /// window and one walking forward line by line agree with the
+    /// reference.
+    fn check_all_offsets<C: Classify>(c: C, buf: &[u8]) -> Result<(), TestCaseError> {
+        for from in 0..=buf.len() {
+            read_line(Window::new(c, buf).reach(c, buf, from), buf, from)?;
+        }
+        for start in 0..buf.len().min(64) {
+            let mut window = Window::new(c, buf);
+            let mut from = start;
+            while from <= buf.len() {
+                window = window.reach(c, buf, from);
+                from = read_line(window, buf, from)?.end + 1;
+            }
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn classes_match_the_grammar() {
+        for b in 0..=255u8 {
+            let tchar = b"!#$%&'*+-.^_`|~".contains(&b) || b.is_ascii_alphanumeric();
+            assert_eq!(is_token(b), tchar, "{b:#04x}");
+            let value = b == b'\t' || (0x20..=0x7e).contains(&b) || b >= 0x80;
+            assert_eq!(is_value(b), value, "{b:#04x}");
+            let common = b.is_ascii_alphanumeric() || b == b'-';
+            assert_eq!(CLASSES[usize::from(b)] & COMMON != 0, common, "{b:#04x}");
+        }
+    }
+
+    /// Every byte value at every position of a chunk, among four fillers:
+    /// each classifier's masks are the table's.
+    #[test]
+    fn masks_match_the_table() -> Result<(), TestCaseError> {
+        fn check<C: Classify>(c: C) -> Result<(), TestCaseError> {
+            for filler in [b'a', b':', 0, 0xff] {
+                for special in 0..=255u8 {
+                    let mut bytes = [filler; 64];
+                    for pos in 0..64 {
+                        bytes[pos] = special;
+                        prop_assert_eq!(
+                            c.classify64(&bytes),
+                            Table.classify64(&bytes),
+                            "{:#04x} at {} among {:#04x}",
+                            special,
+                            pos,
+                            filler
+                        );
+                        bytes[pos] = filler;
+                    }
+                }
+            }
+            Ok(())
+        }
+        for_each_classifier!(check());
+        Ok(())
+    }
+
+    /// One byte of every value at every position of a 70-byte stretch of
+    /// lines, scanned from every offset before it.
+    #[test]
+    fn lines_match_the_reference_around_each_byte() -> Result<(), TestCaseError> {
+        fn check<C: Classify>(c: C) -> Result<(), TestCaseError> {
+            let text = b"Content-Type-1234567-X-MBX-USED-WEIGHT-1M: 20\r\nX-A: b\r\nC:d\r\n\r\nXY";
+            for special in 0..=255u8 {
+                for pos in 0..text.len() {
+                    let mut buf = *text;
+                    buf[pos] = special;
+                    for from in 0..=pos {
+                        read_line(Window::new(c, &buf).reach(c, &buf, from), &buf, from)?;
+                    }
+                }
+            }
+            Ok(())
+        }
+        for_each_classifier!(check());
+        Ok(())
+    }
+
+    /// The fast answer is given where it should be: for every common line
+    /// of a head, wherever it falls against the chunks.
+    #[test]
+    fn window_settles_common_lines() -> Result<(), TestCaseError> {
+        fn check<C: Classify>(c: C) -> Result<(), TestCaseError> {
+            let lines = b"Content-Type: application/json\r\nX-A: b\r\nConnection: keep-alive\r\n";
+            for pad in 0..130 {
+                let mut buf = vec![b'x'; pad];
+                buf.extend_from_slice(b"\r\n");
+                let first = buf.len();
+                buf.extend_from_slice(lines);
+                let mut window = Window::new(c, &buf);
+                let mut pos = first;
+                for _ in 0..3 {
+                    window = window.reach(c, &buf, pos);
+                    let Some((end, _)) = window.field(&buf, pos) else {
+                        return Err(TestCaseError::fail(format!(
+                            "pad {pad}: line at {pos} not settled"
+                        )));
+                    };
+                    pos = end + 2;
+                }
+            }
+            Ok(())
+        }
+        for_each_classifier!(check());
+        Ok(())
+    }
+
+    proptest! {
+        #[test]
+        fn lines_match_the_reference_on_any_bytes(
+            buf in proptest::collection::vec(any::<u8>(), 0..200),
+        ) {
+            for_each_classifier!(check_all_offsets(&buf));
+        }
+
+        #[test]
+        fn lines_match_the_reference_on_header_like_bytes(
+            buf in proptest::collection::vec(
+                prop_oneof![
+                    12 => proptest::sample::select(b"abcXYZ-09 \t:".to_vec()),
+                    1 => proptest::sample::select(b"\r\n\x00\x7f\x80\xff\x1f\x20\x7e!_".to_vec()),
+                ],
+                0..200,
+            ),
+        ) {
+            for_each_classifier!(check_all_offsets(&buf));
+        }
+    }
+}
