@@ -15,8 +15,10 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::builder::{RequestBuilder, Target, append};
-use super::check::{check_header, check_path, has_crlf, is_host_byte, push_header};
+use super::builder::{RequestBuilder, Target, copy_short};
+use super::check::{
+    check_header, check_path, has_crlf, is_host_byte, push_header, scan_request_path,
+};
 use super::error::RequestError;
 use super::sign::RequestSigner;
 
@@ -233,69 +235,86 @@ impl RequestWriter {
     }
 
     /// Starts a GET request for `path` (below the base path).
+    #[inline]
     pub fn get(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Get, path)
     }
 
     /// Starts a POST request.
+    #[inline]
     pub fn post(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Post, path)
     }
 
     /// Starts a PUT request.
+    #[inline]
     pub fn put(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Put, path)
     }
 
     /// Starts a PATCH request.
+    #[inline]
     pub fn patch(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Patch, path)
     }
 
     /// Starts a DELETE request.
+    #[inline]
     pub fn delete(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Delete, path)
     }
 
     /// Starts a request with any method. The previous request's bytes are
     /// replaced (its handle becomes stale).
+    #[inline]
     pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_, Target> {
         self.sealed = false;
         self.len = 0;
+        let name = method.as_str().as_bytes();
+        let target_start = name.len() + 1;
         let mut builder = RequestBuilder {
             writer: self,
             method,
             error: None,
-            target_start: 0,
+            target_start,
+            target_end: 0,
             query_start: 0,
             has_query: false,
             body_start: 0,
             _state: PhantomData,
         };
-        let target_start = method.as_str().len() + 1;
-        builder.target_start = target_start;
-        if let Err(e) = check_path(path, false) {
-            builder.fail(e);
-            return builder;
-        }
+        // One pass checks the path and finds its `?`; then the request
+        // line goes in with one bounds check.
+        let query = match scan_request_path(path.as_bytes()) {
+            Ok(query) => query,
+            Err(e) => {
+                builder.fail(e);
+                return builder;
+            }
+        };
         let w = &mut *builder.writer;
-        let written = append(
-            &mut w.storage,
-            &mut w.len,
-            &[
-                method.as_str().as_bytes(),
-                b" ",
-                w.base_path.as_bytes(),
-                path.as_bytes(),
-            ],
-        );
-        if let Err(e) = written {
-            builder.fail(e);
+        let base = w.base_path.as_bytes();
+        let path_start = target_start + base.len();
+        let end = path_start + path.len();
+        let Some(line) = w.storage.get_mut(..end) else {
+            let capacity = w.storage.len();
+            builder.fail(RequestError::BufferFull {
+                needed: end,
+                capacity,
+            });
             return builder;
-        }
-        if let Some(q) = path.bytes().position(|b| b == b'?') {
+        };
+        let (head, rest) = line.split_at_mut(target_start);
+        let (method_name, space) = head.split_at_mut(name.len());
+        copy_short(method_name, name);
+        space[0] = b' ';
+        let (base_dst, path_dst) = rest.split_at_mut(base.len());
+        copy_short(base_dst, base);
+        copy_short(path_dst, path.as_bytes());
+        w.len = end;
+        if let Some(q) = query {
             builder.has_query = true;
-            builder.query_start = target_start + builder.writer.base_path.len() + q + 1;
+            builder.query_start = path_start + q + 1;
         }
         builder
     }
