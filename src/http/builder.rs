@@ -28,9 +28,20 @@ pub enum Body {}
 
 /// A request under construction. Errors are held and reported by
 /// [`finish`](Self::finish), so calls chain without `?` at every step.
+///
+/// The builder is only a typed borrow of its writer: what it knows about
+/// the request besides the bytes lives in the writer, so moving the
+/// builder from call to call moves one pointer.
 pub struct RequestBuilder<'w, S> {
     pub(super) writer: &'w mut RequestWriter,
+    pub(super) _state: PhantomData<S>,
+}
+
+/// The request a writer is building: everything but its bytes.
+#[derive(Debug, Clone)]
+pub(super) struct Pending {
     pub(super) method: Method,
+    /// The first error a step hit; reported (and cleared) by `finish`.
     pub(super) error: Option<RequestError>,
     pub(super) target_start: usize,
     /// Where the target ends (the writer's fixed lines start); set when
@@ -38,16 +49,30 @@ pub struct RequestBuilder<'w, S> {
     pub(super) target_end: usize,
     pub(super) query_start: usize,
     pub(super) has_query: bool,
+    /// Where the body starts; 0 until the head is ended.
     pub(super) body_start: usize,
-    pub(super) _state: PhantomData<S>,
+}
+
+impl Pending {
+    pub(super) const fn new(method: Method, target_start: usize) -> Self {
+        Self {
+            method,
+            error: None,
+            target_start,
+            target_end: 0,
+            query_start: 0,
+            has_query: false,
+            body_start: 0,
+        }
+    }
 }
 
 impl<S> fmt::Debug for RequestBuilder<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestBuilder")
-            .field("method", &self.method)
+            .field("method", &self.writer.pending.method)
             .field("len", &self.writer.len)
-            .field("error", &self.error)
+            .field("error", &self.writer.pending.error)
             .finish_non_exhaustive()
     }
 }
@@ -57,9 +82,14 @@ const EMPTY_BODY_LENGTH: &[u8] = b"Content-Length: 0\r\n";
 
 impl<'w, S> RequestBuilder<'w, S> {
     pub(super) fn fail(&mut self, error: RequestError) {
-        if self.error.is_none() {
-            self.error = Some(error);
+        let pending = &mut self.writer.pending;
+        if pending.error.is_none() {
+            pending.error = Some(error);
         }
+    }
+
+    fn failed(&self) -> bool {
+        self.writer.pending.error.is_some()
     }
 
     /// Appends `bytes` if no error has happened and they fit.
@@ -75,13 +105,13 @@ impl<'w, S> RequestBuilder<'w, S> {
     /// and the error names the end of the first write that does not.
     #[inline(always)]
     fn put_head(&mut self, fixed: bool, parts: &[&[u8]], steps: &[usize]) {
-        if self.error.is_some() {
+        let w = &mut *self.writer;
+        if w.pending.error.is_some() {
             return;
         }
-        let w = &mut *self.writer;
         let start = w.len;
         let lines: &[u8] = if fixed {
-            self.target_end = start;
+            w.pending.target_end = start;
             &w.fixed
         } else {
             &[]
@@ -102,16 +132,10 @@ impl<'w, S> RequestBuilder<'w, S> {
         w.len = end;
     }
 
+    #[inline(always)]
     fn into_state<T>(self) -> RequestBuilder<'w, T> {
         RequestBuilder {
             writer: self.writer,
-            method: self.method,
-            error: self.error,
-            target_start: self.target_start,
-            target_end: self.target_end,
-            query_start: self.query_start,
-            has_query: self.has_query,
-            body_start: self.body_start,
             _state: PhantomData,
         }
     }
@@ -140,8 +164,9 @@ impl<'w, S> RequestBuilder<'w, S> {
         let (head, at) = content_length_head(body.len());
         let head = &head[at..];
         self.put_head(fixed, &[head, body], &[head.len(), body.len()]);
-        if self.error.is_none() {
-            self.body_start = self.writer.len - body.len();
+        let w = &mut *self.writer;
+        if w.pending.error.is_none() {
+            w.pending.body_start = w.len - body.len();
         }
     }
 
@@ -150,8 +175,8 @@ impl<'w, S> RequestBuilder<'w, S> {
         F: FnOnce(&mut BodySink<'_>) -> Result<(), RequestError>,
     {
         self.put(b"\r\n");
-        self.body_start = self.writer.len;
-        if self.error.is_some() {
+        self.writer.pending.body_start = self.writer.len;
+        if self.failed() {
             return;
         }
         let w = &mut *self.writer;
@@ -168,17 +193,18 @@ impl<'w, S> RequestBuilder<'w, S> {
         w.len += written;
         // Content-Length goes in front of the blank line: append it, then
         // rotate it into place (the body moves once, in place).
-        let blank = self.body_start - 2;
+        let blank = w.pending.body_start - 2;
         let mut digits = itoa_buf();
         let n = format_usize(written, &mut digits);
-        let end = self.writer.len;
+        let end = w.len;
         self.put(b"Content-Length: ");
         self.put(&digits[n..]);
         self.put(b"\r\n");
-        if self.error.is_none() {
-            let added = self.writer.len - end;
-            self.writer.storage[blank..self.writer.len].rotate_right(added);
-            self.body_start += added;
+        let w = &mut *self.writer;
+        if w.pending.error.is_none() {
+            let added = w.len - end;
+            w.storage[blank..w.len].rotate_right(added);
+            w.pending.body_start += added;
         }
     }
 
@@ -187,8 +213,8 @@ impl<'w, S> RequestBuilder<'w, S> {
     /// lines when `fixed`; then seals.
     #[inline]
     fn finish_inner(mut self, fixed: bool) -> Result<Request, RequestError> {
-        if self.body_start == 0 {
-            if self.method.expects_body() {
+        if self.writer.pending.body_start == 0 {
+            if self.writer.pending.method.expects_body() {
                 self.put_head(
                     fixed,
                     &[EMPTY_BODY_LENGTH, b"\r\n"],
@@ -197,51 +223,62 @@ impl<'w, S> RequestBuilder<'w, S> {
             } else {
                 self.put_head(fixed, &[b"\r\n"], &[2]);
             }
-            self.body_start = self.writer.len;
+            self.writer.pending.body_start = self.writer.len;
         }
         self.seal()
     }
 
-    fn seal(mut self) -> Result<Request, RequestError> {
-        if let Some(e) = self.error.take() {
-            self.writer.len = 0;
+    #[inline]
+    fn seal(self) -> Result<Request, RequestError> {
+        let w = self.writer;
+        if let Some(e) = w.pending.error.take() {
+            w.len = 0;
             return Err(e);
         }
-        let w = &mut *self.writer;
-        if let Some(signer) = w.signer.as_mut() {
-            let (used, spare) = w.storage.split_at_mut(w.len);
-            let target = &used[self.target_start..self.target_end];
-            let input = SignInput {
-                method: self.method,
-                target,
-                query: if self.has_query {
-                    &used[self.query_start..self.target_end]
-                } else {
-                    &[]
-                },
-                body: &used[self.body_start..],
-            };
-            let mut headers = SignedHeaders { spare, written: 0 };
-            if let Err(e) = signer.sign(&input, &mut headers) {
-                w.len = 0;
-                return Err(e);
-            }
-            let added = headers.written;
-            if added > 0 {
-                let blank = self.body_start - 2;
-                w.storage[blank..w.len + added].rotate_right(added);
-                w.len += added;
-            }
-        }
-        w.generation += 1;
+        let len = if w.signer.is_some() { sign(w)? } else { w.len };
+        let generation = w.generation + 1;
+        w.generation = generation;
         w.sealed = true;
         Ok(Request {
             writer: w.id,
-            generation: w.generation,
-            len: w.len,
-            method: self.method,
+            generation,
+            len,
+            method: w.pending.method,
         })
     }
+}
+
+/// Runs the writer's signer over the finished request and moves the
+/// headers it wrote in front of the blank line; returns the new length.
+#[inline(never)]
+fn sign(w: &mut RequestWriter) -> Result<usize, RequestError> {
+    let Some(signer) = w.signer.as_mut() else {
+        return Ok(w.len);
+    };
+    let p = &w.pending;
+    let (used, spare) = w.storage.split_at_mut(w.len);
+    let input = SignInput {
+        method: p.method,
+        target: &used[p.target_start..p.target_end],
+        query: if p.has_query {
+            &used[p.query_start..p.target_end]
+        } else {
+            &[]
+        },
+        body: &used[p.body_start..],
+    };
+    let mut headers = SignedHeaders { spare, written: 0 };
+    if let Err(e) = signer.sign(&input, &mut headers) {
+        w.len = 0;
+        return Err(e);
+    }
+    let added = headers.written;
+    if added > 0 {
+        let blank = p.body_start - 2;
+        w.storage[blank..w.len + added].rotate_right(added);
+        w.len += added;
+    }
+    Ok(w.len)
 }
 
 impl<'w> RequestBuilder<'w, Target> {
@@ -254,8 +291,8 @@ impl<'w> RequestBuilder<'w, Target> {
         // each field is copied and tested in the same pass. If a byte
         // needs encoding, what was copied is left behind as junk past the
         // request's end and the slow path starts over.
-        if self.error.is_none() {
-            let w = &mut *self.writer;
+        let w = &mut *self.writer;
+        if w.pending.error.is_none() {
             let start = w.len;
             let end = start + k.len() + v.len() + 2;
             if let Some(dst) = w.storage.get_mut(start..end)
@@ -265,12 +302,13 @@ impl<'w> RequestBuilder<'w, Target> {
                 && copy_unreserved(kd, k)
                 && copy_unreserved(vd, v)
             {
-                sep[0] = if self.has_query { b'&' } else { b'?' };
+                let p = &mut w.pending;
+                sep[0] = if p.has_query { b'&' } else { b'?' };
                 eq[0] = b'=';
                 w.len = end;
-                if !self.has_query {
-                    self.query_start = start + 1;
-                    self.has_query = true;
+                if !p.has_query {
+                    p.query_start = start + 1;
+                    p.has_query = true;
                 }
                 return self;
             }
@@ -342,12 +380,13 @@ impl<'w> RequestBuilder<'w, Target> {
     }
 
     fn query_separator(&mut self) {
-        if self.has_query {
+        if self.writer.pending.has_query {
             self.put(b"&");
         } else {
             self.put(b"?");
-            self.query_start = self.writer.len;
-            self.has_query = true;
+            let w = &mut *self.writer;
+            w.pending.query_start = w.len;
+            w.pending.has_query = true;
         }
     }
 
@@ -355,7 +394,7 @@ impl<'w> RequestBuilder<'w, Target> {
     /// copied whole; CR, LF and NUL (never unreserved) are refused on the
     /// escape path.
     fn put_encoded(&mut self, raw: &[u8]) {
-        if self.error.is_some() {
+        if self.failed() {
             return;
         }
         const HEX: &[u8; 16] = b"0123456789ABCDEF";

@@ -207,7 +207,9 @@ pub(super) fn copy_unreserved(dst: &mut [u8], src: &[u8]) -> bool {
         dst[n - 4..].copy_from_slice(tail);
         return window(head, is_unreserved) & window(tail, is_unreserved);
     }
-    dst.copy_from_slice(src);
+    for (d, &b) in dst.iter_mut().zip(src) {
+        *d = b;
+    }
     all_in(src, UNRESERVED)
 }
 

@@ -15,7 +15,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::builder::{RequestBuilder, Target, copy_short};
+use super::builder::{Pending, RequestBuilder, Target, copy_short};
 use super::check::{
     check_header, check_path, has_crlf, is_host_byte, push_header, scan_request_path,
 };
@@ -173,6 +173,7 @@ impl RequestWriterBuilder {
             fixed: fixed.into_boxed_slice(),
             base_path: self.base_path.into_boxed_str(),
             signer: self.signer,
+            pending: Pending::new(Method::Get, 0),
         })
     }
 }
@@ -219,6 +220,8 @@ pub struct RequestWriter {
     pub(super) fixed: Box<[u8]>,
     pub(super) base_path: Box<str>,
     pub(super) signer: Option<Box<dyn RequestSigner>>,
+    /// The request being built, besides its bytes.
+    pub(super) pending: Pending,
 }
 
 impl RequestWriter {
@@ -272,37 +275,26 @@ impl RequestWriter {
         self.len = 0;
         let name = method.as_str().as_bytes();
         let target_start = name.len() + 1;
-        let mut builder = RequestBuilder {
-            writer: self,
-            method,
-            error: None,
-            target_start,
-            target_end: 0,
-            query_start: 0,
-            has_query: false,
-            body_start: 0,
-            _state: PhantomData,
-        };
+        self.pending = Pending::new(method, target_start);
         // One pass checks the path and finds its `?`; then the request
         // line goes in with one bounds check.
         let query = match scan_request_path(path.as_bytes()) {
             Ok(query) => query,
             Err(e) => {
-                builder.fail(e);
-                return builder;
+                self.pending.error = Some(e);
+                return self.started();
             }
         };
-        let w = &mut *builder.writer;
-        let base = w.base_path.as_bytes();
+        let base = self.base_path.as_bytes();
         let path_start = target_start + base.len();
         let end = path_start + path.len();
-        let Some(line) = w.storage.get_mut(..end) else {
-            let capacity = w.storage.len();
-            builder.fail(RequestError::BufferFull {
+        let Some(line) = self.storage.get_mut(..end) else {
+            let capacity = self.storage.len();
+            self.pending.error = Some(RequestError::BufferFull {
                 needed: end,
                 capacity,
             });
-            return builder;
+            return self.started();
         };
         let (head, rest) = line.split_at_mut(target_start);
         let (method_name, space) = head.split_at_mut(name.len());
@@ -311,12 +303,19 @@ impl RequestWriter {
         let (base_dst, path_dst) = rest.split_at_mut(base.len());
         copy_short(base_dst, base);
         copy_short(path_dst, path.as_bytes());
-        w.len = end;
+        self.len = end;
         if let Some(q) = query {
-            builder.has_query = true;
-            builder.query_start = path_start + q + 1;
+            self.pending.has_query = true;
+            self.pending.query_start = path_start + q + 1;
         }
-        builder
+        self.started()
+    }
+
+    fn started(&mut self) -> RequestBuilder<'_, Target> {
+        RequestBuilder {
+            writer: self,
+            _state: PhantomData,
+        }
     }
 
     /// The bytes of a sealed request, exactly as they go on the wire.
