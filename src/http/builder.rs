@@ -5,11 +5,13 @@
 //! `finish()`. Errors are held and reported by `finish`, and a refused
 //! request leaves nothing sealed in the writer.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::marker::PhantomData;
 
 use super::check::{
-    check_header, content_length_head, copy_unreserved, format_usize, has_crlf, itoa_buf,
+    check_header, content_length_head, copy_pair_unreserved, format_usize, has_crlf, itoa_buf,
     unreserved_run,
 };
 use super::error::RequestError;
@@ -211,7 +213,7 @@ impl<'w, S> RequestBuilder<'w, S> {
     /// Ends the head when no body was given (`Content-Length: 0` for the
     /// methods that expect one, then the blank line), after the fixed
     /// lines when `fixed`; then seals.
-    #[inline]
+    #[inline(always)]
     fn finish_inner(mut self, fixed: bool) -> Result<Request, RequestError> {
         if self.writer.pending.body_start == 0 {
             if self.writer.pending.method.expects_body() {
@@ -246,6 +248,23 @@ impl<'w, S> RequestBuilder<'w, S> {
             method: w.pending.method,
         })
     }
+}
+
+/// A query parameter with bytes to encode, or one that does not fit, or
+/// after an error: step by step, so the error is the one the first
+/// failing step meets. It takes the writer, not the builder: a builder
+/// passed by reference would need a home on the caller's stack, and every
+/// inlined call after it would reload the writer from there.
+#[inline(never)]
+fn query_slow(writer: &mut RequestWriter, key: &[u8], value: &[u8]) {
+    let mut builder = RequestBuilder::<Target> {
+        writer,
+        _state: PhantomData,
+    };
+    builder.query_separator();
+    builder.put_encoded(key);
+    builder.put(b"=");
+    builder.put_encoded(value);
 }
 
 /// Runs the writer's signer over the finished request and moves the
@@ -285,7 +304,7 @@ impl<'w> RequestBuilder<'w, Target> {
     /// Adds a query parameter, percent-encoding key and value (RFC 3986:
     /// everything but `A-Z a-z 0-9 - . _ ~`).
     #[inline(always)]
-    pub fn query(mut self, key: &str, value: &str) -> Self {
+    pub fn query(self, key: &str, value: &str) -> Self {
         let (k, v) = (key.as_bytes(), value.as_bytes());
         // Fast path: room for the fields as they are, one bounds check;
         // each field is copied and tested in the same pass. If a byte
@@ -299,8 +318,7 @@ impl<'w> RequestBuilder<'w, Target> {
                 && let (sep, rest) = dst.split_at_mut(1)
                 && let (kd, rest) = rest.split_at_mut(k.len())
                 && let (eq, vd) = rest.split_at_mut(1)
-                && copy_unreserved(kd, k)
-                && copy_unreserved(vd, v)
+                && copy_pair_unreserved(kd, k, vd, v)
             {
                 let p = &mut w.pending;
                 sep[0] = if p.has_query { b'&' } else { b'?' };
@@ -313,19 +331,8 @@ impl<'w> RequestBuilder<'w, Target> {
                 return self;
             }
         }
-        self.query_slow(k, v);
+        query_slow(self.writer, k, v);
         self
-    }
-
-    /// A parameter with bytes to encode, or one that does not fit, or
-    /// after an error: step by step, so the error is the one the first
-    /// failing step meets.
-    #[inline(never)]
-    fn query_slow(&mut self, key: &[u8], value: &[u8]) {
-        self.query_separator();
-        self.put_encoded(key);
-        self.put(b"=");
-        self.put_encoded(value);
     }
 
     /// Adds an already encoded query component as is (`a=1&b=2`). It may

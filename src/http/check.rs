@@ -3,6 +3,11 @@
 
 use super::error::RequestError;
 
+mod scan;
+
+use scan::all_plain_path;
+pub(super) use scan::copy_pair_unreserved;
+
 /// Headers the writer writes itself and a caller may not add.
 const RESERVED: [&str; 5] = [
     "host",
@@ -74,143 +79,14 @@ const CLASSES: [u8; 256] = {
 };
 
 /// Whether every byte is in `class`: one table lookup and one AND per
-/// byte, no branch until the end. The reference the windowed checks below
-/// are tested against, and the check for fields only ever seen once.
+/// byte, no branch until the end. The reference the fast checks in `scan`
+/// are tested against, and their test for fields under 4 bytes.
 #[inline]
 fn all_in(bytes: &[u8], class: u8) -> bool {
     bytes
         .iter()
         .fold(class, |all, &b| all & CLASSES[usize::from(b)])
         != 0
-}
-
-/// RFC 3986 unreserved: `A-Z a-z 0-9 - . _ ~`. The same set as the
-/// `UNRESERVED` class, as arithmetic the compiler can run on 16 lanes.
-#[inline(always)]
-fn is_unreserved(b: u8) -> bool {
-    // `|`, not `||`: no branches, so a loop of these vectorises.
-    let folded = b | 0x20; // ASCII letters to lower case
-    (folded.wrapping_sub(b'a') < 26)
-        | (b.wrapping_sub(b'0') < 10)
-        | (b.wrapping_sub(b'-') < 2) // `-` or `.`
-        | (b == b'_')
-        | (b == b'~')
-}
-
-/// Whether every byte of a fixed-size window passes `ok`: no early exit,
-/// so the loop becomes a few SIMD compares and one mask test.
-#[inline(always)]
-fn window<const N: usize>(w: &[u8; N], ok: impl Fn(u8) -> bool) -> bool {
-    w.iter().fold(true, |all, &b| all & ok(b))
-}
-
-/// `0x01` in every byte of a word.
-const LOW_BITS: u64 = u64::from_le_bytes([0x01; 8]);
-/// `0x80` in every byte of a word.
-const HIGH_BITS: u64 = u64::from_le_bytes([0x80; 8]);
-
-/// Non-zero if some byte of `word` is below `n` (`n` at most 128): the
-/// subtraction borrows into a byte's top bit only from a byte below `n`,
-/// and `!word` drops bytes that had it set already.
-#[inline(always)]
-const fn any_below(word: u64, n: u8) -> u64 {
-    word.wrapping_sub(LOW_BITS * n as u64) & !word & HIGH_BITS
-}
-
-/// Non-zero if some byte of `word` is `b`.
-#[inline(always)]
-const fn any_equal(word: u64, b: u8) -> u64 {
-    any_below(word ^ (LOW_BITS * b as u64), 1)
-}
-
-/// Non-zero if some byte of `word` is not `PLAIN_PATH`: a space or control
-/// byte, DEL, `#` or `?`. Eight bytes in a dozen word operations.
-#[inline(always)]
-const fn plain_path_miss(word: u64) -> u64 {
-    any_below(word, 0x21) | any_equal(word, 0x7f) | any_equal(word, b'#') | any_equal(word, b'?')
-}
-
-/// Whether every byte is `PLAIN_PATH`, eight at a time in a `u64` (the
-/// last word overlaps the one before it; shorter paths are read as two
-/// overlapping halves of one word).
-#[inline(always)]
-fn all_plain_path(bytes: &[u8]) -> bool {
-    let word = |b: &[u8; 8]| u64::from_le_bytes(*b);
-    let half = |b: &[u8; 4]| u64::from(u32::from_le_bytes(*b));
-    if let Some(tail) = bytes.last_chunk::<8>() {
-        let (words, _) = bytes.as_chunks::<8>();
-        let miss = words.iter().fold(plain_path_miss(word(tail)), |miss, w| {
-            miss | plain_path_miss(word(w))
-        });
-        return miss == 0;
-    }
-    if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
-        return plain_path_miss(half(head) | half(tail) << 32) == 0;
-    }
-    all_in(bytes, PLAIN_PATH)
-}
-
-/// Whether every byte of a short field passes `ok`, tested over at most
-/// two overlapping windows of 4, 8 or 16 bytes (a byte seen twice does no
-/// harm: the test is per byte). The windows are fixed-size arrays and the
-/// loops over them have no early exit, so the compiler runs each window as
-/// a handful of SIMD compares (SSE2 here); no `unsafe`, no
-/// target-specific code. Longer fields go 16 bytes at a time; fields
-/// under 4 bytes take one lookup per byte in `class` (the same set as
-/// `ok`: a test proves it).
-#[inline(always)]
-fn all_bytes(bytes: &[u8], ok: impl Fn(u8) -> bool + Copy, class: u8) -> bool {
-    if let Some(tail) = bytes.last_chunk::<16>() {
-        let (chunks, _) = bytes.as_chunks::<16>();
-        for chunk in chunks {
-            if !window(chunk, ok) {
-                return false;
-            }
-        }
-        return window(tail, ok);
-    }
-    match (bytes.first_chunk::<8>(), bytes.last_chunk::<8>()) {
-        (Some(head), Some(tail)) => window(head, ok) & window(tail, ok),
-        _ => match (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
-            (Some(head), Some(tail)) => window(head, ok) & window(tail, ok),
-            _ => all_in(bytes, class),
-        },
-    }
-}
-
-/// Whether a query key or value goes out as is: every byte unreserved.
-#[inline(always)]
-pub(super) fn all_unreserved(bytes: &[u8]) -> bool {
-    all_bytes(bytes, is_unreserved, UNRESERVED)
-}
-
-/// Copies `src` to `dst` (the same length) and says whether every byte
-/// was unreserved, so it goes out as is; when not, `dst` holds junk the
-/// caller does not keep. Each window is loaded once, tested and stored.
-#[inline(always)]
-pub(super) fn copy_unreserved(dst: &mut [u8], src: &[u8]) -> bool {
-    let n = src.len();
-    if n != dst.len() {
-        return false; // never: the caller splits `dst` to `src`'s length
-    }
-    if n > 16 {
-        dst.copy_from_slice(src);
-        return all_unreserved(src);
-    }
-    if let (Some(head), Some(tail)) = (src.first_chunk::<8>(), src.last_chunk::<8>()) {
-        dst[..8].copy_from_slice(head);
-        dst[n - 8..].copy_from_slice(tail);
-        return window(head, is_unreserved) & window(tail, is_unreserved);
-    }
-    if let (Some(head), Some(tail)) = (src.first_chunk::<4>(), src.last_chunk::<4>()) {
-        dst[..4].copy_from_slice(head);
-        dst[n - 4..].copy_from_slice(tail);
-        return window(head, is_unreserved) & window(tail, is_unreserved);
-    }
-    for (d, &b) in dst.iter_mut().zip(src) {
-        *d = b;
-    }
-    all_in(src, UNRESERVED)
 }
 
 /// The length of the leading run of bytes a query leaves unencoded.
@@ -366,68 +242,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    fn in_class(b: u8, class: u8) -> bool {
-        CLASSES[usize::from(b)] & class != 0
-    }
-
-    #[test]
-    fn arithmetic_classes_match_the_table() {
-        for b in 0..=255u8 {
-            assert_eq!(is_unreserved(b), in_class(b, UNRESERVED), "{b:#04x}");
-            assert_eq!(
-                in_class(b, PLAIN_PATH),
-                in_class(b, PATH) && b != b'?',
-                "{b:#04x}"
-            );
-            let word = u64::from_le_bytes([b; 8]);
-            assert_eq!(
-                plain_path_miss(word) == 0,
-                in_class(b, PLAIN_PATH),
-                "{b:#04x}"
-            );
-        }
-    }
-
-    /// Every length up to 64, one refused byte at every offset among
-    /// accepted ones (and none): the windowed and word checks agree with
-    /// the table wherever the odd byte sits.
-    #[test]
-    fn one_odd_byte_at_every_offset() {
-        let odd_ones = [
-            0u8, b'\r', b'\n', b' ', b'#', b'?', b'%', b'/', 0x7f, 0x80, 0xff,
-        ];
-        for len in 0..=64 {
-            let good: Vec<u8> = (0..len).map(|i| b"aZ09-._~"[i % 8]).collect();
-            assert!(all_unreserved(&good) && all_plain_path(&good), "{len}");
-            for at in 0..len {
-                for &odd in &odd_ones {
-                    let mut bytes = good.clone();
-                    bytes[at] = odd;
-                    assert_eq!(all_unreserved(&bytes), all_in(&bytes, UNRESERVED));
-                    assert_eq!(all_plain_path(&bytes), all_in(&bytes, PLAIN_PATH));
-                }
-            }
-        }
-    }
-
-    fn field() -> impl Strategy<Value = Vec<u8>> {
-        let byte = prop_oneof![
-            8 => prop::sample::select(b"azAZ09-._~".to_vec()),
-            1 => any::<u8>(),
-        ];
-        prop::collection::vec(byte, 0..80)
-    }
-
     proptest! {
-        #[test]
-        fn windowed_checks_match_the_table(bytes in field()) {
-            prop_assert_eq!(all_unreserved(&bytes), all_in(&bytes, UNRESERVED));
-            prop_assert_eq!(all_plain_path(&bytes), all_in(&bytes, PLAIN_PATH));
-            let mut dst = vec![0u8; bytes.len()];
-            prop_assert_eq!(copy_unreserved(&mut dst, &bytes), all_in(&bytes, UNRESERVED));
-            prop_assert_eq!(dst, bytes);
-        }
-
         #[test]
         fn content_length_head_is_decimal(n in any::<usize>()) {
             let (buf, at) = content_length_head(n);

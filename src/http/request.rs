@@ -11,6 +11,8 @@
 //! connection that sends it (the contract example in `docs/http.md`). The
 //! bytes stay in the writer until the next request replaces them.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -269,7 +271,7 @@ impl RequestWriter {
 
     /// Starts a request with any method. The previous request's bytes are
     /// replaced (its handle becomes stale).
-    #[inline]
+    #[inline(always)]
     pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_, Target> {
         self.sealed = false;
         self.len = 0;
