@@ -314,15 +314,13 @@ impl<'w> RequestBuilder<'w, Target> {
         if w.pending.error.is_none() {
             let start = w.len;
             let end = start + k.len() + v.len() + 2;
-            if let Some(dst) = w.storage.get_mut(start..end)
-                && let (sep, rest) = dst.split_at_mut(1)
-                && let (kd, rest) = rest.split_at_mut(k.len())
-                && let (eq, vd) = rest.split_at_mut(1)
+            if let Some([sep, rest @ ..]) = w.storage.get_mut(start..end)
+                && let Some((kd, [eq, vd @ ..])) = rest.split_at_mut_checked(k.len())
                 && copy_pair_unreserved(kd, k, vd, v)
             {
                 let p = &mut w.pending;
-                sep[0] = if p.has_query { b'&' } else { b'?' };
-                eq[0] = b'=';
+                *sep = if p.has_query { b'&' } else { b'?' };
+                *eq = b'=';
                 w.len = end;
                 if !p.has_query {
                     p.query_start = start + 1;
