@@ -361,6 +361,57 @@ proptest! {
     }
 }
 
+/// RFC 3986 percent-encoding the plain way, one byte at a time: the
+/// reference the writer's run-based encoder must match byte for byte.
+fn reference_encode(s: &str) -> String {
+    let mut out = String::new();
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Query fields mostly unreserved (the fast path), with reserved ASCII,
+/// CR/LF/NUL and multi-byte characters mixed in, of every short length.
+fn query_field() -> impl Strategy<Value = String> {
+    prop_oneof![
+        4 => "[A-Za-z0-9._~-]{0,40}",
+        3 => "[A-Za-z0-9._~ %&=+/?#:@,;!*'()\\[\\]-]{0,24}",
+        2 => "\\PC{0,16}",
+        1 => "[a-z\r\n\0]{0,8}",
+    ]
+}
+
+proptest! {
+    #[test]
+    fn query_encoding_matches_the_reference(
+        params in proptest::collection::vec((query_field(), query_field()), 1..4),
+    ) {
+        let mut w = RequestWriter::builder("h").build().unwrap();
+        let mut b = w.get("/p");
+        for (k, v) in &params {
+            b = b.query(k, v);
+        }
+        let result = b.finish();
+        let has_break = |s: &String| s.bytes().any(|b| matches!(b, b'\r' | b'\n' | 0));
+        if params.iter().any(|(k, v)| has_break(k) || has_break(v)) {
+            prop_assert_eq!(result.unwrap_err(), RequestError::CrlfInjection);
+        } else {
+            let req = result.unwrap();
+            let expected: Vec<String> = params
+                .iter()
+                .map(|(k, v)| format!("{}={}", reference_encode(k), reference_encode(v)))
+                .collect();
+            let line = format!("GET /p?{} HTTP/1.1\r\n", expected.join("&"));
+            prop_assert!(w.bytes(&req).unwrap().starts_with(line.as_bytes()));
+        }
+    }
+}
+
 fn percent_decode(s: &str) -> String {
     let bytes = s.as_bytes();
     let mut out = Vec::new();

@@ -5,10 +5,15 @@
 //! `finish()`. Errors are held and reported by `finish`, and a refused
 //! request leaves nothing sealed in the writer.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::marker::PhantomData;
 
-use super::check::{check_header, format_usize, has_crlf, itoa_buf, unreserved_run};
+use super::check::{
+    check_header, content_length_head, copy_pair_unreserved, format_usize, has_crlf, itoa_buf,
+    unreserved_run,
+};
 use super::error::RequestError;
 use super::request::{Method, Request, RequestWriter};
 use super::sign::{SignInput, SignedHeaders};
@@ -25,79 +30,146 @@ pub enum Body {}
 
 /// A request under construction. Errors are held and reported by
 /// [`finish`](Self::finish), so calls chain without `?` at every step.
+///
+/// The builder is only a typed borrow of its writer: what it knows about
+/// the request besides the bytes lives in the writer, so moving the
+/// builder from call to call moves one pointer.
 pub struct RequestBuilder<'w, S> {
     pub(super) writer: &'w mut RequestWriter,
+    pub(super) _state: PhantomData<S>,
+}
+
+/// The request a writer is building: everything but its bytes.
+#[derive(Debug, Clone)]
+pub(super) struct Pending {
     pub(super) method: Method,
+    /// The first error a step hit; reported (and cleared) by `finish`.
     pub(super) error: Option<RequestError>,
     pub(super) target_start: usize,
+    /// Where the target ends (the writer's fixed lines start); set when
+    /// they are written.
+    pub(super) target_end: usize,
     pub(super) query_start: usize,
     pub(super) has_query: bool,
+    /// Where the body starts; 0 until the head is ended.
     pub(super) body_start: usize,
-    pub(super) _state: PhantomData<S>,
+}
+
+impl Pending {
+    pub(super) const fn new(method: Method, target_start: usize) -> Self {
+        Self {
+            method,
+            error: None,
+            target_start,
+            target_end: 0,
+            query_start: 0,
+            has_query: false,
+            body_start: 0,
+        }
+    }
 }
 
 impl<S> fmt::Debug for RequestBuilder<'_, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RequestBuilder")
-            .field("method", &self.method)
+            .field("method", &self.writer.pending.method)
             .field("len", &self.writer.len)
-            .field("error", &self.error)
+            .field("error", &self.writer.pending.error)
             .finish_non_exhaustive()
     }
 }
 
+/// `Content-Length: 0` for a POST, PUT or PATCH without a body.
+const EMPTY_BODY_LENGTH: &[u8] = b"Content-Length: 0\r\n";
+
 impl<'w, S> RequestBuilder<'w, S> {
     pub(super) fn fail(&mut self, error: RequestError) {
-        if self.error.is_none() {
-            self.error = Some(error);
+        let pending = &mut self.writer.pending;
+        if pending.error.is_none() {
+            pending.error = Some(error);
         }
+    }
+
+    fn failed(&self) -> bool {
+        self.writer.pending.error.is_some()
     }
 
     /// Appends `bytes` if no error has happened and they fit.
     #[inline]
     pub(super) fn put(&mut self, bytes: &[u8]) {
-        self.put_parts(&[bytes]);
+        self.put_head(false, &[bytes], &[bytes.len()]);
     }
 
-    /// Appends several pieces with one bounds check.
-    #[inline]
-    pub(super) fn put_parts(&mut self, parts: &[&[u8]]) {
-        if self.error.is_some() {
+    /// Appends the writer's fixed lines (when `fixed`: the target has just
+    /// ended) and then `parts`, with one bounds check, if no error has
+    /// happened. `steps` are the lengths of the writes this stands for
+    /// after the fixed lines: when they do not all fit, nothing is written
+    /// and the error names the end of the first write that does not.
+    #[inline(always)]
+    fn put_head(&mut self, fixed: bool, parts: &[&[u8]], steps: &[usize]) {
+        let w = &mut *self.writer;
+        if w.pending.error.is_some() {
             return;
         }
-        let w = &mut *self.writer;
-        if let Err(e) = append(&mut w.storage, &mut w.len, parts) {
-            self.fail(e);
+        let start = w.len;
+        let lines: &[u8] = if fixed {
+            w.pending.target_end = start;
+            &w.fixed
+        } else {
+            &[]
+        };
+        let end = start + lines.len() + parts.iter().map(|p| p.len()).sum::<usize>();
+        let Some(dst) = w.storage.get_mut(start..end) else {
+            let error = buffer_full(w.storage.len(), start, lines.len(), steps);
+            self.fail(error);
+            return;
+        };
+        let (head, mut rest) = dst.split_at_mut(lines.len());
+        head.copy_from_slice(lines);
+        for part in parts {
+            let (d, tail) = rest.split_at_mut(part.len());
+            copy_short(d, part);
+            rest = tail;
         }
+        w.len = end;
     }
 
+    #[inline(always)]
     fn into_state<T>(self) -> RequestBuilder<'w, T> {
         RequestBuilder {
             writer: self.writer,
-            method: self.method,
-            error: self.error,
-            target_start: self.target_start,
-            query_start: self.query_start,
-            has_query: self.has_query,
-            body_start: self.body_start,
             _state: PhantomData,
         }
     }
 
-    fn header_inner(&mut self, name: &str, value: &[u8]) {
+    /// A header line, after the fixed lines when `fixed`.
+    #[inline]
+    fn header_inner(&mut self, fixed: bool, name: &str, value: &[u8]) {
         if let Err(e) = check_header(name, value) {
+            // The fixed lines were written before the check in the
+            // unfused order; an error here is all that matters now, and a
+            // refused request is never sealed.
+            if fixed {
+                self.put_head(true, &[], &[]);
+            }
             self.fail(e);
             return;
         }
-        self.put_parts(&[name.as_bytes(), b": ", value, b"\r\n"]);
+        let line = name.len() + value.len() + 4;
+        self.put_head(fixed, &[name.as_bytes(), b": ", value, b"\r\n"], &[line]);
     }
 
-    fn write_body(&mut self, body: &[u8]) {
-        let mut digits = itoa_buf();
-        let n = format_usize(body.len(), &mut digits);
-        self.put_parts(&[b"Content-Length: ", &digits[n..], b"\r\n\r\n"]);
-        self.body_start = self.writer.len;
-        self.put(body);
+    /// `Content-Length` and the blank line, then the body, after the fixed
+    /// lines when `fixed`: one bounds check, one copy for the head.
+    #[inline]
+    fn write_body(&mut self, fixed: bool, body: &[u8]) {
+        let (head, at) = content_length_head(body.len());
+        let head = &head[at..];
+        self.put_head(fixed, &[head, body], &[head.len(), body.len()]);
+        let w = &mut *self.writer;
+        if w.pending.error.is_none() {
+            w.pending.body_start = w.len - body.len();
+        }
     }
 
     fn write_body_with<F>(&mut self, fill: F)
@@ -105,8 +177,8 @@ impl<'w, S> RequestBuilder<'w, S> {
         F: FnOnce(&mut BodySink<'_>) -> Result<(), RequestError>,
     {
         self.put(b"\r\n");
-        self.body_start = self.writer.len;
-        if self.error.is_some() {
+        self.writer.pending.body_start = self.writer.len;
+        if self.failed() {
             return;
         }
         let w = &mut *self.writer;
@@ -123,90 +195,141 @@ impl<'w, S> RequestBuilder<'w, S> {
         w.len += written;
         // Content-Length goes in front of the blank line: append it, then
         // rotate it into place (the body moves once, in place).
-        let blank = self.body_start - 2;
+        let blank = w.pending.body_start - 2;
         let mut digits = itoa_buf();
         let n = format_usize(written, &mut digits);
-        let end = self.writer.len;
+        let end = w.len;
         self.put(b"Content-Length: ");
         self.put(&digits[n..]);
         self.put(b"\r\n");
-        if self.error.is_none() {
-            let added = self.writer.len - end;
-            self.writer.storage[blank..self.writer.len].rotate_right(added);
-            self.body_start += added;
+        let w = &mut *self.writer;
+        if w.pending.error.is_none() {
+            let added = w.len - end;
+            w.storage[blank..w.len].rotate_right(added);
+            w.pending.body_start += added;
         }
     }
 
-    fn finish_inner(mut self) -> Result<Request, RequestError> {
-        if self.body_start == 0 {
-            if self.method.expects_body() {
-                self.put(b"Content-Length: 0\r\n");
+    /// Ends the head when no body was given (`Content-Length: 0` for the
+    /// methods that expect one, then the blank line), after the fixed
+    /// lines when `fixed`; then seals.
+    #[inline(always)]
+    fn finish_inner(mut self, fixed: bool) -> Result<Request, RequestError> {
+        if self.writer.pending.body_start == 0 {
+            if self.writer.pending.method.expects_body() {
+                self.put_head(
+                    fixed,
+                    &[EMPTY_BODY_LENGTH, b"\r\n"],
+                    &[EMPTY_BODY_LENGTH.len(), 2],
+                );
+            } else {
+                self.put_head(fixed, &[b"\r\n"], &[2]);
             }
-            self.put(b"\r\n");
-            self.body_start = self.writer.len;
+            self.writer.pending.body_start = self.writer.len;
         }
-        if let Some(e) = self.error.take() {
-            self.writer.len = 0;
+        self.seal()
+    }
+
+    #[inline]
+    fn seal(self) -> Result<Request, RequestError> {
+        let w = self.writer;
+        if let Some(e) = w.pending.error.take() {
+            w.len = 0;
             return Err(e);
         }
-        let w = &mut *self.writer;
-        if let Some(signer) = w.signer.as_mut() {
-            let (used, spare) = w.storage.split_at_mut(w.len);
-            let target_end = used[self.target_start..]
-                .iter()
-                .position(|&b| b == b' ')
-                .map_or(self.target_start, |i| self.target_start + i);
-            let input = SignInput {
-                method: self.method,
-                target: &used[self.target_start..target_end],
-                query: if self.has_query {
-                    &used[self.query_start..target_end]
-                } else {
-                    &[]
-                },
-                body: &used[self.body_start..],
-            };
-            let mut headers = SignedHeaders { spare, written: 0 };
-            if let Err(e) = signer.sign(&input, &mut headers) {
-                w.len = 0;
-                return Err(e);
-            }
-            let added = headers.written;
-            if added > 0 {
-                let blank = self.body_start - 2;
-                w.storage[blank..w.len + added].rotate_right(added);
-                w.len += added;
-            }
-        }
-        w.generation += 1;
+        let len = if w.signer.is_some() { sign(w)? } else { w.len };
+        let generation = w.generation + 1;
+        w.generation = generation;
         w.sealed = true;
         Ok(Request {
             writer: w.id,
-            generation: w.generation,
-            len: w.len,
-            method: self.method,
+            generation,
+            len,
+            method: w.pending.method,
         })
     }
+}
 
-    fn start_headers(&mut self) {
-        if self.error.is_some() {
-            return;
-        }
-        let w = &mut *self.writer;
-        if let Err(e) = append(&mut w.storage, &mut w.len, &[&w.fixed]) {
-            self.fail(e);
-        }
+/// A query parameter with bytes to encode, or one that does not fit, or
+/// after an error: step by step, so the error is the one the first
+/// failing step meets. It takes the writer, not the builder: a builder
+/// passed by reference would need a home on the caller's stack, and every
+/// inlined call after it would reload the writer from there.
+#[inline(never)]
+fn query_slow(writer: &mut RequestWriter, key: &[u8], value: &[u8]) {
+    let mut builder = RequestBuilder::<Target> {
+        writer,
+        _state: PhantomData,
+    };
+    builder.query_separator();
+    builder.put_encoded(key);
+    builder.put(b"=");
+    builder.put_encoded(value);
+}
+
+/// Runs the writer's signer over the finished request and moves the
+/// headers it wrote in front of the blank line; returns the new length.
+#[inline(never)]
+fn sign(w: &mut RequestWriter) -> Result<usize, RequestError> {
+    let Some(signer) = w.signer.as_mut() else {
+        return Ok(w.len);
+    };
+    let p = &w.pending;
+    let (used, spare) = w.storage.split_at_mut(w.len);
+    let input = SignInput {
+        method: p.method,
+        target: &used[p.target_start..p.target_end],
+        query: if p.has_query {
+            &used[p.query_start..p.target_end]
+        } else {
+            &[]
+        },
+        body: &used[p.body_start..],
+    };
+    let mut headers = SignedHeaders { spare, written: 0 };
+    if let Err(e) = signer.sign(&input, &mut headers) {
+        w.len = 0;
+        return Err(e);
     }
+    let added = headers.written;
+    if added > 0 {
+        let blank = p.body_start - 2;
+        w.storage[blank..w.len + added].rotate_right(added);
+        w.len += added;
+    }
+    Ok(w.len)
 }
 
 impl<'w> RequestBuilder<'w, Target> {
     /// Adds a query parameter, percent-encoding key and value (RFC 3986:
     /// everything but `A-Z a-z 0-9 - . _ ~`).
-    pub fn query(mut self, key: &str, value: &str) -> Self {
-        self.query_separator();
-        self.put_encoded(key.as_bytes());
-        self.put(b"=");
-        self.put_encoded(value.as_bytes());
+    #[inline(always)]
+    pub fn query(self, key: &str, value: &str) -> Self {
+        let (k, v) = (key.as_bytes(), value.as_bytes());
+        // Fast path: room for the fields as they are, one bounds check;
+        // each field is copied and tested in the same pass. If a byte
+        // needs encoding, what was copied is left behind as junk past the
+        // request's end and the slow path starts over.
+        let w = &mut *self.writer;
+        if w.pending.error.is_none() {
+            let start = w.len;
+            let end = start + k.len() + v.len() + 2;
+            if let Some([sep, rest @ ..]) = w.storage.get_mut(start..end)
+                && let Some((kd, [eq, vd @ ..])) = rest.split_at_mut_checked(k.len())
+                && copy_pair_unreserved(kd, k, vd, v)
+            {
+                let p = &mut w.pending;
+                *sep = if p.has_query { b'&' } else { b'?' };
+                *eq = b'=';
+                w.len = end;
+                if !p.has_query {
+                    p.query_start = start + 1;
+                    p.has_query = true;
+                }
+                return self;
+            }
+        }
+        query_slow(self.writer, k, v);
         self
     }
 
@@ -227,24 +350,28 @@ impl<'w> RequestBuilder<'w, Target> {
     }
 
     /// Adds a header; no query parameters may follow.
-    pub fn header(self, name: &str, value: &str) -> RequestBuilder<'w, Headers> {
-        let mut next = self.into_headers();
-        next.header_inner(name, value.as_bytes());
-        next
+    #[inline]
+    pub fn header(mut self, name: &str, value: &str) -> RequestBuilder<'w, Headers> {
+        self.header_inner(true, name, value.as_bytes());
+        self.into_state()
     }
 
     /// Sets the body (with its `Content-Length`).
-    pub fn body(self, body: &[u8]) -> RequestBuilder<'w, Body> {
-        self.into_headers().body(body)
+    #[inline]
+    pub fn body(mut self, body: &[u8]) -> RequestBuilder<'w, Body> {
+        self.write_body(true, body);
+        self.into_state()
     }
 
     /// Writes the body in place with `fill`; `Content-Length` is filled in
     /// afterwards.
-    pub fn body_writer<F>(self, fill: F) -> RequestBuilder<'w, Body>
+    pub fn body_writer<F>(mut self, fill: F) -> RequestBuilder<'w, Body>
     where
         F: FnOnce(&mut BodySink<'_>) -> Result<(), RequestError>,
     {
-        self.into_headers().body_writer(fill)
+        self.put_head(true, &[], &[]);
+        self.write_body_with(fill);
+        self.into_state()
     }
 
     /// Seals the request.
@@ -252,40 +379,38 @@ impl<'w> RequestBuilder<'w, Target> {
     /// # Errors
     ///
     /// The first error any step hit, or the signer's.
+    #[inline]
     pub fn finish(self) -> Result<Request, RequestError> {
-        self.into_headers().finish()
-    }
-
-    fn into_headers(mut self) -> RequestBuilder<'w, Headers> {
-        self.start_headers();
-        self.into_state()
+        self.finish_inner(true)
     }
 
     fn query_separator(&mut self) {
-        if self.has_query {
+        if self.writer.pending.has_query {
             self.put(b"&");
         } else {
             self.put(b"?");
-            self.query_start = self.writer.len;
-            self.has_query = true;
+            let w = &mut *self.writer;
+            w.pending.query_start = w.len;
+            w.pending.has_query = true;
         }
     }
 
     /// Percent-encodes `raw` into the buffer: runs of unreserved bytes are
     /// copied whole; CR, LF and NUL (never unreserved) are refused on the
-    /// escape path, so the common case makes one pass.
+    /// escape path.
     fn put_encoded(&mut self, raw: &[u8]) {
-        if self.error.is_some() {
+        if self.failed() {
             return;
         }
         const HEX: &[u8; 16] = b"0123456789ABCDEF";
         let w = &mut *self.writer;
+        let buf: &mut [u8] = &mut w.storage;
         let mut pos = w.len;
         let mut rest = raw;
         let result = loop {
             let run = unreserved_run(rest);
             if run > 0 {
-                let Some(dst) = w.storage.get_mut(pos..pos + run) else {
+                let Some(dst) = buf.get_mut(pos..pos + run) else {
                     break Err(pos + run);
                 };
                 dst.copy_from_slice(&rest[..run]);
@@ -299,7 +424,7 @@ impl<'w> RequestBuilder<'w, Target> {
                 self.fail(RequestError::CrlfInjection);
                 return;
             }
-            let Some(dst) = w.storage.get_mut(pos..pos + 3) else {
+            let Some(dst) = buf.get_mut(pos..pos + 3) else {
                 break Err(pos + 3);
             };
             dst.copy_from_slice(&[b'%', HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
@@ -309,7 +434,7 @@ impl<'w> RequestBuilder<'w, Target> {
         match result {
             Ok(()) => w.len = pos,
             Err(needed) => {
-                let capacity = w.storage.len();
+                let capacity = buf.len();
                 self.fail(RequestError::BufferFull { needed, capacity });
             }
         }
@@ -318,14 +443,16 @@ impl<'w> RequestBuilder<'w, Target> {
 
 impl<'w> RequestBuilder<'w, Headers> {
     /// Adds a header.
+    #[inline]
     pub fn header(mut self, name: &str, value: &str) -> Self {
-        self.header_inner(name, value.as_bytes());
+        self.header_inner(false, name, value.as_bytes());
         self
     }
 
     /// Sets the body (with its `Content-Length`).
+    #[inline]
     pub fn body(mut self, body: &[u8]) -> RequestBuilder<'w, Body> {
-        self.write_body(body);
+        self.write_body(false, body);
         self.into_state()
     }
 
@@ -345,8 +472,9 @@ impl<'w> RequestBuilder<'w, Headers> {
     /// # Errors
     ///
     /// The first error any step hit, or the signer's.
+    #[inline]
     pub fn finish(self) -> Result<Request, RequestError> {
-        self.finish_inner()
+        self.finish_inner(false)
     }
 }
 
@@ -356,8 +484,9 @@ impl RequestBuilder<'_, Body> {
     /// # Errors
     ///
     /// The first error any step hit, or the signer's.
+    #[inline]
     pub fn finish(self) -> Result<Request, RequestError> {
-        self.finish_inner()
+        self.seal()
     }
 }
 
@@ -405,27 +534,59 @@ impl std::io::Write for BodySink<'_> {
     }
 }
 
-/// Appends `parts` to `storage` after `len` with one bounds check; on
-/// failure nothing is written.
-#[inline]
-pub(super) fn append(
-    storage: &mut [u8],
-    len: &mut usize,
-    parts: &[&[u8]],
-) -> Result<(), RequestError> {
-    let total: usize = parts.iter().map(|p| p.len()).sum();
-    let end = *len + total;
-    let Some(dst) = storage.get_mut(*len..end) else {
-        return Err(RequestError::BufferFull {
-            needed: end,
-            capacity: storage.len(),
-        });
-    };
-    let mut at = 0;
-    for part in parts {
-        dst[at..at + part.len()].copy_from_slice(part);
-        at += part.len();
+/// The error for writes that do not fit: they start at `start` with
+/// `fixed` bytes of fixed lines, then `steps` (byte lengths). `needed` is
+/// the end of the first write that passes `capacity`, as if each had been
+/// tried in turn.
+#[cold]
+fn buffer_full(capacity: usize, start: usize, fixed: usize, steps: &[usize]) -> RequestError {
+    let mut end = start + fixed;
+    if end <= capacity {
+        for &step in steps {
+            end += step;
+            if end > capacity {
+                break;
+            }
+        }
     }
-    *len = end;
-    Ok(())
+    RequestError::BufferFull {
+        needed: end,
+        capacity,
+    }
+}
+
+/// Copies `src` into `dst` (the same length). Fields are short: up to 32
+/// bytes go as at most two overlapping fixed-size moves, not a call to
+/// `memcpy`.
+#[inline(always)]
+pub(super) fn copy_short(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    debug_assert_eq!(n, dst.len());
+    if n != dst.len() {
+        // Never taken: every caller splits `dst` to `src`'s length. It
+        // tells the compiler the lengths match, so the moves below carry
+        // no bounds checks.
+        return;
+    }
+    match n {
+        0 => {}
+        1..=3 => {
+            dst[0] = src[0];
+            dst[n / 2] = src[n / 2];
+            dst[n - 1] = src[n - 1];
+        }
+        4..=7 => {
+            dst[..4].copy_from_slice(&src[..4]);
+            dst[n - 4..].copy_from_slice(&src[n - 4..]);
+        }
+        8..=16 => {
+            dst[..8].copy_from_slice(&src[..8]);
+            dst[n - 8..].copy_from_slice(&src[n - 8..]);
+        }
+        17..=32 => {
+            dst[..16].copy_from_slice(&src[..16]);
+            dst[n - 16..].copy_from_slice(&src[n - 16..]);
+        }
+        _ => dst.copy_from_slice(src),
+    }
 }

@@ -11,12 +11,16 @@
 //! connection that sends it (the contract example in `docs/http.md`). The
 //! bytes stay in the writer until the next request replaces them.
 
+#![forbid(unsafe_code)]
+
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use super::builder::{RequestBuilder, Target, append};
-use super::check::{check_header, check_path, has_crlf, is_host_byte, push_header};
+use super::builder::{Pending, RequestBuilder, Target, copy_short};
+use super::check::{
+    check_header, check_path, has_crlf, is_host_byte, push_header, scan_request_path,
+};
 use super::error::RequestError;
 use super::sign::RequestSigner;
 
@@ -171,6 +175,7 @@ impl RequestWriterBuilder {
             fixed: fixed.into_boxed_slice(),
             base_path: self.base_path.into_boxed_str(),
             signer: self.signer,
+            pending: Pending::new(Method::Get, 0),
         })
     }
 }
@@ -217,6 +222,8 @@ pub struct RequestWriter {
     pub(super) fixed: Box<[u8]>,
     pub(super) base_path: Box<str>,
     pub(super) signer: Option<Box<dyn RequestSigner>>,
+    /// The request being built, besides its bytes.
+    pub(super) pending: Pending,
 }
 
 impl RequestWriter {
@@ -233,71 +240,84 @@ impl RequestWriter {
     }
 
     /// Starts a GET request for `path` (below the base path).
+    #[inline]
     pub fn get(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Get, path)
     }
 
     /// Starts a POST request.
+    #[inline]
     pub fn post(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Post, path)
     }
 
     /// Starts a PUT request.
+    #[inline]
     pub fn put(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Put, path)
     }
 
     /// Starts a PATCH request.
+    #[inline]
     pub fn patch(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Patch, path)
     }
 
     /// Starts a DELETE request.
+    #[inline]
     pub fn delete(&mut self, path: &str) -> RequestBuilder<'_, Target> {
         self.request(Method::Delete, path)
     }
 
     /// Starts a request with any method. The previous request's bytes are
     /// replaced (its handle becomes stale).
+    #[inline(always)]
     pub fn request(&mut self, method: Method, path: &str) -> RequestBuilder<'_, Target> {
         self.sealed = false;
         self.len = 0;
-        let mut builder = RequestBuilder {
-            writer: self,
-            method,
-            error: None,
-            target_start: 0,
-            query_start: 0,
-            has_query: false,
-            body_start: 0,
-            _state: PhantomData,
+        let name = method.as_str().as_bytes();
+        let target_start = name.len() + 1;
+        self.pending = Pending::new(method, target_start);
+        // One pass checks the path and finds its `?`; then the request
+        // line goes in with one bounds check.
+        let query = match scan_request_path(path.as_bytes()) {
+            Ok(query) => query,
+            Err(e) => {
+                self.pending.error = Some(e);
+                return self.started();
+            }
         };
-        let target_start = method.as_str().len() + 1;
-        builder.target_start = target_start;
-        if let Err(e) = check_path(path, false) {
-            builder.fail(e);
-            return builder;
+        let base = self.base_path.as_bytes();
+        let path_start = target_start + base.len();
+        let end = path_start + path.len();
+        let Some(line) = self.storage.get_mut(..end) else {
+            let capacity = self.storage.len();
+            self.pending.error = Some(RequestError::BufferFull {
+                needed: end,
+                capacity,
+            });
+            return self.started();
+        };
+        let (head, rest) = line.split_at_mut(target_start);
+        let (method_name, space) = head.split_at_mut(name.len());
+        copy_short(method_name, name);
+        space[0] = b' ';
+        let (base_dst, path_dst) = rest.split_at_mut(base.len());
+        copy_short(base_dst, base);
+        copy_short(path_dst, path.as_bytes());
+        self.len = end;
+        if let Some(q) = query {
+            self.pending.has_query = true;
+            self.pending.query_start = path_start + q + 1;
         }
-        let w = &mut *builder.writer;
-        let written = append(
-            &mut w.storage,
-            &mut w.len,
-            &[
-                method.as_str().as_bytes(),
-                b" ",
-                w.base_path.as_bytes(),
-                path.as_bytes(),
-            ],
-        );
-        if let Err(e) = written {
-            builder.fail(e);
-            return builder;
+        self.started()
+    }
+
+    fn started(&mut self) -> RequestBuilder<'_, Target> {
+        RequestBuilder {
+            writer: self,
+            _state: PhantomData,
         }
-        if let Some(q) = path.bytes().position(|b| b == b'?') {
-            builder.has_query = true;
-            builder.query_start = target_start + builder.writer.base_path.len() + q + 1;
-        }
-        builder
     }
 
     /// The bytes of a sealed request, exactly as they go on the wire.

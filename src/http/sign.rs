@@ -1,6 +1,8 @@
 //! The signing hook: what a [`RequestSigner`] sees of a finished request
 //! and where it writes the headers it computes, inside the writer's buffer.
 
+#![forbid(unsafe_code)]
+
 use super::check::check_header;
 use super::error::RequestError;
 use super::request::Method;
