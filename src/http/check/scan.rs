@@ -5,8 +5,9 @@
 //! refused field gets is worked out by the table scans in `check`. Every
 //! test here must agree with the 256-entry table (`CLASSES`) on every
 //! input: the tests at the bottom compare them byte by byte, at every
-//! length and every offset. The one `unsafe` block is the call into the
-//! SSE2 test, on targets that enable SSE2 for the whole crate.
+//! length and every offset. The `unsafe` blocks are the SSE2 tests
+//! (intrinsics on register operands only), compiled only on targets that
+//! enable SSE2 for the whole crate.
 
 use super::{PLAIN_PATH, TOKEN, UNRESERVED, VALUE, all_in};
 
@@ -30,7 +31,12 @@ const fn any_equal(word: u64, b: u8) -> u64 {
 }
 
 /// Non-zero if some byte of `word` is not `PLAIN_PATH`: a space or control
-/// byte, DEL, `#` or `?`. Eight bytes in a dozen word operations.
+/// byte, DEL, `#` or `?`. Eight bytes in a dozen word operations. The
+/// portable test, and the reference for the SSE2 one.
+#[cfg_attr(
+    all(target_arch = "x86_64", target_feature = "sse2", not(test)),
+    allow(dead_code)
+)]
 #[inline(always)]
 const fn plain_path_miss(word: u64) -> u64 {
     any_below(word, 0x21) | any_equal(word, 0x7f) | any_equal(word, b'#') | any_equal(word, b'?')
@@ -42,24 +48,53 @@ fn half_words(head: &[u8; 4], tail: &[u8; 4]) -> u64 {
     u64::from(u32::from_le_bytes(*head)) | u64::from(u32::from_le_bytes(*tail)) << 32
 }
 
-/// Whether every byte is `PLAIN_PATH`, eight at a time in a `u64` (the
-/// last word overlaps the one before it; a path of 4 to 7 bytes is read as
-/// two overlapping halves of one word).
+/// Whether every byte is `PLAIN_PATH`, sixteen at a time as
+/// [`all_pairs`] reads them (a path of 4 to 15 bytes is two overlapping
+/// words or halves of one).
 #[inline(always)]
 pub(super) fn all_plain_path(bytes: &[u8]) -> bool {
-    if let Some(tail) = bytes.last_chunk::<8>() {
-        let (words, _) = bytes.as_chunks::<8>();
-        let miss = words
-            .iter()
-            .fold(plain_path_miss(u64::from_le_bytes(*tail)), |miss, w| {
-                miss | plain_path_miss(u64::from_le_bytes(*w))
-            });
-        return miss == 0;
+    all_pairs(bytes, words_plain_path, PLAIN_PATH)
+}
+
+/// Whether all 16 bytes of two words are `PLAIN_PATH`: one SSE2 test
+/// where the target has it, two word tests elsewhere.
+#[inline(always)]
+fn words_plain_path(lo: u64, hi: u64) -> bool {
+    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+    {
+        sse2_plain_path(lo, hi)
     }
-    if let (Some(head), Some(tail)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
-        return plain_path_miss(half_words(head, tail)) == 0;
+    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
+    {
+        plain_path_miss(lo) | plain_path_miss(hi) == 0
     }
-    all_in(bytes, PLAIN_PATH)
+}
+
+/// `PLAIN_PATH` in each of 16 SSE2 lanes: at least `!` (unsigned, so
+/// bytes from 0x80 up pass), and not DEL, `#` or `?`.
+#[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
+#[inline(always)]
+fn sse2_plain_path(lo: u64, hi: u64) -> bool {
+    use std::arch::x86_64::{
+        _mm_andnot_si128, _mm_cmpeq_epi8, _mm_max_epu8, _mm_movemask_epi8, _mm_or_si128,
+        _mm_set_epi64x, _mm_set1_epi8,
+    };
+    // SAFETY: the intrinsics require only SSE2, and this function is
+    // compiled only when SSE2 is enabled for the whole crate (it is part
+    // of the x86_64 baseline), so every CPU that runs it has SSE2. Nothing
+    // here touches memory: the operands are the two words.
+    unsafe {
+        let x = _mm_set_epi64x(hi as i64, lo as i64);
+        let visible = _mm_cmpeq_epi8(_mm_max_epu8(x, _mm_set1_epi8(0x21)), x);
+        let refused = _mm_or_si128(
+            _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)),
+            _mm_or_si128(
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'#' as i8)),
+                _mm_cmpeq_epi8(x, _mm_set1_epi8(b'?' as i8)),
+            ),
+        );
+        _mm_movemask_epi8(_mm_andnot_si128(refused, visible)) == 0xffff
+    }
 }
 
 /// High bit set in each byte of `word` that lies in `lo..=hi`, for words
@@ -141,11 +176,7 @@ fn sse2_printable(lo: u64, hi: u64) -> bool {
 fn words_unreserved(lo: u64, hi: u64) -> bool {
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
     {
-        // SAFETY: `sse2_unreserved` requires only SSE2, and this line is
-        // compiled only when SSE2 is enabled for the whole crate (it is
-        // part of the x86_64 baseline), so every CPU that runs it has SSE2.
-        // The function reads nothing but its two arguments.
-        unsafe { sse2_unreserved(lo, hi) }
+        sse2_unreserved(lo, hi)
     }
     #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
     {
@@ -154,36 +185,44 @@ fn words_unreserved(lo: u64, hi: u64) -> bool {
 }
 
 /// The 16 bytes of `lo` and `hi`, each tested for RFC 3986 unreserved in
-/// one SSE2 lane: signed range compares (bytes from 0x80 up are negative,
-/// so they fail every range), one mask.
+/// one SSE2 lane: each range is one add and one signed compare (bytes from
+/// 0x80 up fail every range), one mask.
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-#[target_feature(enable = "sse2")]
-#[inline]
+#[inline(always)]
 fn sse2_unreserved(lo: u64, hi: u64) -> bool {
     use std::arch::x86_64::{
-        __m128i, _mm_and_si128, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8, _mm_or_si128,
+        __m128i, _mm_add_epi8, _mm_cmpeq_epi8, _mm_cmpgt_epi8, _mm_movemask_epi8, _mm_or_si128,
         _mm_set_epi64x, _mm_set1_epi8,
     };
+    /// All ones in the lanes of `x` in `lo..=hi` (`hi` below 0x7f): the
+    /// add takes `hi` to 0x7f and `lo` to `0x7f - (hi - lo)`; a byte above
+    /// `hi` wraps to a negative lane or one at most `0x7e - hi`, a byte
+    /// below `lo` lands under `0x7f - (hi - lo)`, so one signed compare
+    /// decides.
     #[target_feature(enable = "sse2")]
     #[inline]
     fn in_range(x: __m128i, lo: u8, hi: u8) -> __m128i {
-        let above = _mm_cmpgt_epi8(x, _mm_set1_epi8((lo - 1) as i8));
-        let below = _mm_cmpgt_epi8(_mm_set1_epi8((hi + 1) as i8), x);
-        _mm_and_si128(above, below)
+        let t = _mm_add_epi8(x, _mm_set1_epi8((0x7f - hi) as i8));
+        _mm_cmpgt_epi8(t, _mm_set1_epi8((0x7e - (hi - lo)) as i8))
     }
-    let x = _mm_set_epi64x(hi as i64, lo as i64);
-    let folded = _mm_or_si128(x, _mm_set1_epi8(0x20)); // ASCII letters to lower case
-    let hits = _mm_or_si128(
-        _mm_or_si128(in_range(folded, b'a', b'z'), in_range(x, b'0', b'9')),
-        _mm_or_si128(
-            in_range(x, b'-', b'.'),
+    // SAFETY: the intrinsics and `in_range` require only SSE2, and this
+    // function is compiled only when SSE2 is enabled for the whole crate
+    // (it is part of the x86_64 baseline), so every CPU that runs it has
+    // SSE2. Nothing here touches memory: the operands are the two words.
+    unsafe {
+        let x = _mm_set_epi64x(hi as i64, lo as i64);
+        let folded = _mm_or_si128(x, _mm_set1_epi8(0x20)); // ASCII letters to lower case
+        let hits = _mm_or_si128(
+            _mm_or_si128(in_range(folded, b'a', b'z'), in_range(x, b'-', b'9')),
             _mm_or_si128(
                 _mm_cmpeq_epi8(x, _mm_set1_epi8(b'_' as i8)),
                 _mm_cmpeq_epi8(x, _mm_set1_epi8(b'~' as i8)),
             ),
-        ),
-    );
-    _mm_movemask_epi8(hits) == 0xffff
+        );
+        // `-` to `9` takes in `/`, the one byte of that range to refuse.
+        let slash = _mm_cmpeq_epi8(x, _mm_set1_epi8(b'/' as i8));
+        _mm_movemask_epi8(hits) & !_mm_movemask_epi8(slash) == 0xffff
+    }
 }
 
 /// Whether `test` passes every byte of `bytes`, sixteen at a time (the
@@ -275,8 +314,9 @@ pub(in crate::http) fn copy_pair_unreserved(
 }
 
 /// Copies a field of at most 8 bytes and returns a word holding only its
-/// bytes (some twice), or `None` for a longer field. An empty field gives
-/// a word of `a`s, which passes any test a field's bytes must pass.
+/// bytes (some twice) and `a`s, or `None` for a longer field. An empty
+/// field gives a word of `a`s; `a` passes any test a field's bytes must
+/// pass.
 #[inline(always)]
 fn copy_short_word(dst: &mut [u8], src: &[u8]) -> Option<u64> {
     let n = src.len();
@@ -299,8 +339,9 @@ fn copy_short_word(dst: &mut [u8], src: &[u8]) -> Option<u64> {
     dst[0] = first;
     dst[n / 2] = middle;
     dst[n - 1] = last;
-    let half = u32::from_le_bytes([first, middle, last, last]);
-    Some(u64::from(half) * 0x1_0000_0001)
+    Some(u64::from_le_bytes([
+        first, middle, last, b'a', b'a', b'a', b'a', b'a',
+    ]))
 }
 
 #[cfg(test)]
@@ -334,6 +375,9 @@ mod tests {
                 // The fast tests accept a subset of their classes.
                 assert!(!expected || in_class(b, TOKEN));
                 assert!(!printable || in_class(b, VALUE));
+                let plain = in_class(b, PLAIN_PATH);
+                assert_eq!(words_plain_path(lo, hi), plain, "{b:#04x} lane {lane}");
+                assert_eq!(plain_path_miss(lo) | plain_path_miss(hi) == 0, plain);
                 let mut path = *b"/a-Z.0~_";
                 path[lane % 8] = b;
                 let word = u64::from_le_bytes(path);
