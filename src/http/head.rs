@@ -81,10 +81,15 @@ pub(super) fn parse(buf: &[u8], spans: &mut [Span]) -> Result<Option<ParsedHead>
     if let Some(avx2) = scan::Avx2::detect() {
         return parse_avx2(avx2, buf, spans);
     }
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    return parse_with(scan::Sse2, buf, spans);
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    return parse_with(scan::Table, buf, spans);
+    parse_baseline(buf, spans)
+}
+
+/// [`parse_with`] with the classifier every CPU of the target has. Kept
+/// out of line so that the reader's `next`, into which [`parse`] inlines,
+/// does not carry (and set up registers for) a second copy of the parser.
+#[inline(never)]
+fn parse_baseline(buf: &[u8], spans: &mut [Span]) -> Result<Option<ParsedHead>, HeadError> {
+    parse_with(scan::BASELINE, buf, spans)
 }
 
 /// [`parse_with`] compiled for AVX2: `avx2` proves the CPU has it.
@@ -168,7 +173,7 @@ pub(super) fn parse_with<C: Classify>(
         // other line (the blank line that ends the head among them) one
         // byte at a time.
         let (end, colon, next) = match window.field(buf, pos) {
-            Some((end, colon)) if buf.get(end..end + 2) == Some(b"\r\n") => (end, colon, end + 2),
+            Some((end, colon)) => (end, colon, end + 2),
             _ => match other_line(buf, pos)? {
                 OtherLine::Field { end, colon, next } => (end, colon, next),
                 OtherLine::Blank { next } => {

@@ -131,10 +131,11 @@ impl Window {
     }
 
     /// The common field line at `pos` (in the window's first chunk), read
-    /// off the masks: its end and its colon, if it is under 64 bytes and
-    /// its name is made of letters, digits and `-`, so that the first byte
-    /// that is none of those is the colon. `None` for any other line (the
-    /// caller then reads it with [`line_reference`]).
+    /// off the masks: its end and its colon, if its name is made of
+    /// letters, digits and `-`, so that the first byte that is none of
+    /// those is the colon, the colon is within 64 bytes, and CRLF ends the
+    /// line within 65. `None` for any other line (the caller then reads it
+    /// with [`line_reference`]).
     #[inline(always)]
     pub(super) fn field(self, buf: &[u8], pos: usize) -> Option<(usize, usize)> {
         debug_assert!(pos >= self.base && pos < self.base + 64);
@@ -143,10 +144,17 @@ impl Window {
         let shift = (pos - self.base) & 63;
         let bad = (self.bad >> shift) as u64;
         let odd = (self.odd >> shift) as u64;
-        // Every non-value byte is odd too, so `colon <= end`.
-        let end = pos + bad.trailing_zeros() as usize;
-        let colon = pos + odd.trailing_zeros() as usize;
-        (bad != 0 && colon > pos && colon < end && buf[colon] == b':').then_some((end, colon))
+        // Every non-value byte is odd too, so `to_colon <= to_end`. With no
+        // non-value byte in the 64 (`to_end` 64), the CR found at `pos + 64`
+        // below is the first one all the same.
+        let to_end = bad.trailing_zeros() as usize;
+        let to_colon = odd.trailing_zeros() as usize;
+        let (end, colon) = (pos + to_end, pos + to_colon);
+        // `0 < to_colon < to_end` in one compare.
+        (to_colon.wrapping_sub(1) < to_end.wrapping_sub(1)
+            && buf.get(colon) == Some(&b':')
+            && matches!(buf.get(end..), Some([b'\r', b'\n', ..])))
+        .then_some((end, colon))
     }
 }
 
