@@ -10,11 +10,11 @@
 //! `-`. Nearly every header name is made only of those, so the first odd
 //! byte of a line is its colon; any other line is read one byte at a time
 //! against the exact token table. A chunk is classified when the parser
-//! reaches it, and a line of under 64 bytes is then read off the masks
-//! with a shift and two trailing-zero counts.
+//! reaches it, and a line of up to 64 bytes before its CRLF is then read
+//! off the masks with a shift and two trailing-zero counts.
 //!
 //! The classifiers: 32-byte AVX2 vectors where the CPU reports AVX2 at
-//! run time, 16-byte SSE2 vectors on any other x86_64 CPU, and elsewhere
+//! run time (two nibble-table lookups a vector), 16-byte SSE2 vectors on any other x86_64 CPU, and elsewhere
 //! the byte-class table, which is also the reference every vector path is
 //! tested against, byte value by byte value at every position. Nothing
 //! here reads outside the slice it is given, allocates or panics.
@@ -84,7 +84,7 @@ pub(super) struct Masks {
     odd: u64,
 }
 
-/// The masks of two consecutive chunks of the head, so a line of under 64
+/// The masks of two consecutive chunks of the head, so a line of up to 64
 /// bytes is read off them with one shift wherever it starts. A plain
 /// value, moved forward as the parser goes, so it can live in registers.
 #[derive(Debug, Clone, Copy)]
