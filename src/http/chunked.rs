@@ -101,6 +101,11 @@ impl ChunkedDecoder {
     pub fn decode(&mut self, body: &mut [u8]) -> Result<bool, ResponseError> {
         if self.state == State::Size {
             self.decode_plain_chunks(body);
+            if self.state == State::Done {
+                // The whole body on the fast path: skip the general loop's
+                // set-up.
+                return Ok(true);
+            }
         }
         loop {
             match self.state {

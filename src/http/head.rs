@@ -81,10 +81,15 @@ pub(super) fn parse(buf: &[u8], spans: &mut [Span]) -> Result<Option<ParsedHead>
     if let Some(avx2) = scan::Avx2::detect() {
         return parse_avx2(avx2, buf, spans);
     }
-    #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    return parse_with(scan::Sse2, buf, spans);
-    #[cfg(not(all(target_arch = "x86_64", target_feature = "sse2")))]
-    return parse_with(scan::Table, buf, spans);
+    parse_baseline(buf, spans)
+}
+
+/// [`parse_with`] with the classifier every CPU of the target has. Kept
+/// out of line so that the reader's `next`, into which [`parse`] inlines,
+/// does not carry (and set up registers for) a second copy of the parser.
+#[inline(never)]
+fn parse_baseline(buf: &[u8], spans: &mut [Span]) -> Result<Option<ParsedHead>, HeadError> {
+    parse_with(scan::BASELINE, buf, spans)
 }
 
 /// [`parse_with`] compiled for AVX2: `avx2` proves the CPU has it.
@@ -168,7 +173,7 @@ pub(super) fn parse_with<C: Classify>(
         // other line (the blank line that ends the head among them) one
         // byte at a time.
         let (end, colon, next) = match window.field(buf, pos) {
-            Some((end, colon)) if buf.get(end..end + 2) == Some(b"\r\n") => (end, colon, end + 2),
+            Some((end, colon)) => (end, colon, end + 2),
             _ => match other_line(buf, pos)? {
                 OtherLine::Field { end, colon, next } => (end, colon, next),
                 OtherLine::Blank { next } => {
@@ -269,9 +274,10 @@ fn skip_empty_lines(buf: &[u8]) -> Result<Option<usize>, HeadError> {
 #[inline(always)]
 fn status_code(buf: &[u8], pos: usize) -> Result<Option<(u8, u16)>, HeadError> {
     if let Some(&[h, t1, t2, p, slash, one, dot, minor, sp, a, b, c]) = buf.get(pos..pos + 12) {
-        let minor = match [h, t1, t2, p, slash, one, dot, minor] {
-            [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'1'] => 1,
-            [b'H', b'T', b'T', b'P', b'/', b'1', b'.', b'0'] => 0,
+        // One 8-byte compare per version.
+        let minor = match u64::from_le_bytes([h, t1, t2, p, slash, one, dot, minor]) {
+            v if v == u64::from_le_bytes(*b"HTTP/1.1") => 1,
+            v if v == u64::from_le_bytes(*b"HTTP/1.0") => 0,
             _ => return Err(HeadError::Malformed),
         };
         let digit = |d: u8| u16::from(d.wrapping_sub(b'0'));
@@ -367,7 +373,11 @@ fn framing_header(head: &mut ParsedHead, name: &[u8], value: &[u8]) {
             }
         }
         17 if first == word(b"transfer", 0) && eq_lower(name, b"transfer-encoding") => {
-            transfer_encoding(head, value);
+            if !head.chunked && is_chunked(value) {
+                head.chunked = true;
+            } else {
+                transfer_encoding(head, value);
+            }
         }
         // `keep-alive` in HTTP/1.1 is the default already. (`eq_lower` is
         // exact for value bytes too.)
@@ -393,6 +403,23 @@ fn word(b: &[u8], at: usize) -> u64 {
     b.get(at..at + 8)
         .and_then(|w| w.try_into().ok())
         .map_or(0, u64::from_le_bytes)
+}
+
+/// Whether `value` is `chunked` in any case: two overlapping 4-byte
+/// compares. Exact for any bytes: OR-ing 0x20 maps only `A`-`Z` onto the
+/// lowercase letters it compares with.
+#[inline(always)]
+fn is_chunked(value: &[u8]) -> bool {
+    const CASE32: u32 = 0x2020_2020;
+    let word32 = |at: usize| {
+        value
+            .get(at..at + 4)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    value.len() == 7
+        && word32(0) | CASE32 == u32::from_le_bytes(*b"chun")
+        && word32(3) | CASE32 == u32::from_le_bytes(*b"nked")
 }
 
 /// `Content-Length`: one length or a list of equal ones, equal to any
@@ -492,4 +519,41 @@ fn parse_keep_alive_timeout(value: &[u8]) -> Option<u32> {
         }
         std::str::from_utf8(&val[1..]).ok()?.trim().parse().ok()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_chunked;
+
+    #[test]
+    fn is_chunked_is_exact() {
+        for yes in [&b"chunked"[..], b"CHUNKED", b"ChUnKeD"] {
+            assert!(is_chunked(yes), "{yes:?}");
+        }
+        for no in [
+            &b"chunke"[..],
+            b"chunked ",
+            b" chunked",
+            b"chunkeD\0",
+            b"chunkes",
+            b"chunk\x0bd",
+            b"\x03hunked",
+            b"chun\x0ced",
+            b"",
+        ] {
+            assert!(!is_chunked(no), "{no:?}");
+        }
+        // Every byte in every position: only the letter, in either case.
+        for pos in 0..7 {
+            for b in 0..=255u8 {
+                let mut value = *b"chunked";
+                value[pos] = b;
+                assert_eq!(
+                    is_chunked(&value),
+                    value.eq_ignore_ascii_case(b"chunked"),
+                    "{value:?}"
+                );
+            }
+        }
+    }
 }
