@@ -207,13 +207,13 @@ fn all_tokens(name: &[u8]) -> bool {
 fn classify<C: Classify>(classifier: C, buf: &[u8], base: usize) -> Masks {
     match buf.get(base..base + 64) {
         Some(bytes) => classifier.classify64(bytes),
-        None => classify_tail(classifier, buf, base),
+        None => classifier.classify_tail(buf.get(base..).unwrap_or_default()),
     }
 }
 
-#[cold]
-fn classify_tail<C: Classify>(classifier: C, buf: &[u8], base: usize) -> Masks {
-    let rest = buf.get(base..).unwrap_or_default();
+/// The masks of `rest` (shorter than 64 bytes) from a zero-padded copy.
+#[inline(always)]
+fn classify_padded<C: Classify>(classifier: C, rest: &[u8]) -> Masks {
     let mut padded = [0u8; 64];
     padded[..rest.len()].copy_from_slice(rest);
     classifier.classify64(&padded)
@@ -224,6 +224,13 @@ fn classify_tail<C: Classify>(classifier: C, buf: &[u8], base: usize) -> Masks {
 pub(super) trait Classify: Copy {
     /// The masks of the first 64 bytes of `bytes` (at least 64 long).
     fn classify64(self, bytes: &[u8]) -> Masks;
+
+    /// The masks of `rest`, shorter than 64 bytes, as if padded with zeros
+    /// (which are non-value bytes): the unlikely last chunk of a buffer.
+    #[cold]
+    fn classify_tail(self, rest: &[u8]) -> Masks {
+        classify_padded(self, rest)
+    }
 }
 
 /// The class table, one byte at a time: the reference, and the portable
@@ -365,6 +372,19 @@ impl Classify for Avx2 {
             bad: bad0 | bad1 << 32,
             odd: odd0 | odd1 << 32,
         }
+    }
+
+    /// Out of line, but compiled with AVX2 (the default method is not), so
+    /// that [`Self::classify64`]'s intrinsics inline into it rather than
+    /// being called one by one.
+    #[cold]
+    fn classify_tail(self, rest: &[u8]) -> Masks {
+        #[target_feature(enable = "avx2")]
+        fn tail(avx2: Avx2, rest: &[u8]) -> Masks {
+            classify_padded(avx2, rest)
+        }
+        // SAFETY: `self` exists only if the CPU has AVX2 (see `detect`).
+        unsafe { tail(self, rest) }
     }
 }
 
@@ -550,6 +570,47 @@ mod tests {
                 }
             }
             Ok(())
+        }
+        for_each_classifier!(check());
+        Ok(())
+    }
+
+    /// The short last chunk (each classifier's own tail path): every byte
+    /// value at every position of every length below 64 gives the table's
+    /// masks of the zero-padded chunk.
+    #[test]
+    fn tail_masks_match_the_table() -> Result<(), TestCaseError> {
+        fn check<C: Classify>(c: C) -> Result<(), TestCaseError> {
+            for len in 0..64 {
+                for special in 0..=255u8 {
+                    for pos in 0..len {
+                        let mut padded = [0u8; 64];
+                        padded[..len].fill(b'a');
+                        padded[pos] = special;
+                        prop_assert_eq!(
+                            c.classify_tail(&padded[..len]),
+                            Table.classify64(&padded),
+                            "{:#04x} at {} of {}",
+                            special,
+                            pos,
+                            len
+                        );
+                    }
+                }
+                let filled = [b'a'; 64];
+                prop_assert_eq!(
+                    c.classify_tail(&filled[..len]),
+                    Table.classify64(&classify_padded_copy(&filled[..len])),
+                    "length {}",
+                    len
+                );
+            }
+            Ok(())
+        }
+        fn classify_padded_copy(rest: &[u8]) -> [u8; 64] {
+            let mut padded = [0u8; 64];
+            padded[..rest.len()].copy_from_slice(rest);
+            padded
         }
         for_each_classifier!(check());
         Ok(())
