@@ -374,11 +374,13 @@ impl Classify for Avx2 {
         }
     }
 
-    /// Out of line, but compiled with AVX2 (the default method is not), so
-    /// that [`Self::classify64`]'s intrinsics inline into it rather than
-    /// being called one by one.
-    #[cold]
+    /// Out of line (a cold call from the AVX2 parser, no trampoline), but
+    /// compiled with AVX2 (the default method is not), so that
+    /// [`Self::classify64`]'s intrinsics inline into it rather than being
+    /// called one by one.
+    #[inline(always)]
     fn classify_tail(self, rest: &[u8]) -> Masks {
+        #[cold]
         #[target_feature(enable = "avx2")]
         fn tail(avx2: Avx2, rest: &[u8]) -> Masks {
             classify_padded(avx2, rest)
