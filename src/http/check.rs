@@ -30,16 +30,11 @@ const QMARK: u8 = 16;
 /// A path byte other than `?`: a path without a query is all of these.
 const PLAIN_PATH: u8 = 32;
 
-const CLASSES: [u8; 256] = {
-    let mut t = [0u8; 256];
-    let mut b = 0;
-    while b < 256 {
-        let c = b as u8;
-        let mut class = 0;
-        if c.is_ascii_alphanumeric() {
-            class |= TOKEN | UNRESERVED;
-        }
-        if matches!(
+/// Whether `c` may appear in a header name (RFC 9110 `tchar`): the one
+/// definition behind the writer's and the response parser's tables.
+pub(super) const fn is_tchar(c: u8) -> bool {
+    c.is_ascii_alphanumeric()
+        || matches!(
             c,
             b'!' | b'#'
                 | b'$'
@@ -55,13 +50,31 @@ const CLASSES: [u8; 256] = {
                 | b'`'
                 | b'|'
                 | b'~'
-        ) {
+        )
+}
+
+/// Whether `c` may appear in a header value: HTAB, SP, visible ASCII and
+/// obs-text, no other control byte and no DEL (shared like [`is_tchar`]).
+pub(super) const fn is_value_byte(c: u8) -> bool {
+    c == b'\t' || (c >= b' ' && c != 0x7f)
+}
+
+const CLASSES: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let mut class = 0;
+        if is_tchar(c) {
             class |= TOKEN;
+        }
+        if c.is_ascii_alphanumeric() {
+            class |= UNRESERVED;
         }
         if matches!(c, b'-' | b'.' | b'_' | b'~') {
             class |= UNRESERVED;
         }
-        if c == b'\t' || (c >= b' ' && c != 0x7f) {
+        if is_value_byte(c) {
             class |= VALUE;
         }
         if c > b' ' && c != 0x7f && c != b'#' {

@@ -19,6 +19,8 @@
 //! tested against, byte value by byte value at every position. Nothing
 //! here reads outside the slice it is given, allocates or panics.
 
+use super::check::{is_tchar, is_value_byte};
+
 /// Whether `b` may appear in a header name (RFC 9110 `tchar`).
 #[inline]
 fn is_token(b: u8) -> bool {
@@ -34,25 +36,8 @@ const CLASSES: [u8; 256] = {
     let mut i = 0;
     while i < 256 {
         let b = i as u8;
-        let token = b.is_ascii_alphanumeric()
-            || matches!(
-                b,
-                b'!' | b'#'
-                    | b'$'
-                    | b'%'
-                    | b'&'
-                    | b'\''
-                    | b'*'
-                    | b'+'
-                    | b'-'
-                    | b'.'
-                    | b'^'
-                    | b'_'
-                    | b'`'
-                    | b'|'
-                    | b'~'
-            );
-        let value = b == b'\t' || (b >= b' ' && b != 0x7f);
+        let token = is_tchar(b);
+        let value = is_value_byte(b);
         let common = b.is_ascii_alphanumeric() || b == b'-';
         t[i] = (if token { TOKEN } else { 0 })
             | (if value { VALUE } else { 0 })
