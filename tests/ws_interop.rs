@@ -57,6 +57,15 @@ async fn expect_clean_end(ws: &mut Ws) {
     );
 }
 
+/// Our normal Close, the peer's echo of it, then the clean end.
+async fn close_normally(ws: &mut Ws) {
+    within("close", ws.close(CloseCode::NORMAL, ""))
+        .await
+        .unwrap();
+    expect(ws, &close(1000, "")).await;
+    expect_clean_end(ws).await;
+}
+
 /// A peer that vanished without a Close must be an error, never the clean
 /// end, and stay one. Then the stream is dropped, as an application would:
 /// a TLS peer that closed with close_notify waits for the socket to close.
@@ -164,11 +173,7 @@ async fn client_echo(transport: Transport) {
             expect(&mut ws, &message).await;
         }
     }
-    within("close", ws.close(CloseCode::NORMAL, ""))
-        .await
-        .unwrap();
-    expect(&mut ws, &close(1000, "")).await;
-    expect_clean_end(&mut ws).await;
+    close_normally(&mut ws).await;
     assert_eq!(
         server.report("/echo").await,
         r#"/echo rcvd=1000 "" sent=1000 """#
@@ -206,11 +211,7 @@ async fn client_reassembles_fragments(transport: Transport) {
         expect(&mut ws, &OwnedMessage::Ping(b"mid".to_vec())).await;
         expect(&mut ws, &message).await;
         expect(&mut ws, &OwnedMessage::Text("pong mid".into())).await;
-        within("close", ws.close(CloseCode::NORMAL, ""))
-            .await
-            .unwrap();
-        expect(&mut ws, &close(1000, "")).await;
-        expect_clean_end(&mut ws).await;
+        close_normally(&mut ws).await;
     }
 }
 
@@ -237,11 +238,7 @@ async fn client_ping_pong(transport: Transport) {
     expect(&mut ws, &OwnedMessage::Pong(b"tickwire".to_vec())).await;
     within("send", ws.send_text("still open")).await.unwrap();
     expect(&mut ws, &OwnedMessage::Text("still open".into())).await;
-    within("close", ws.close(CloseCode::NORMAL, ""))
-        .await
-        .unwrap();
-    expect(&mut ws, &close(1000, "")).await;
-    expect_clean_end(&mut ws).await;
+    close_normally(&mut ws).await;
     assert_eq!(
         server.report("/pings").await,
         r#"/pings rcvd=1000 "" sent=1000 """#
