@@ -11,8 +11,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use super::check::{
-    check_header, content_length_head, copy_pair_unreserved, format_usize, has_crlf, itoa_buf,
-    unreserved_run,
+    CL_HEAD_MAX, check_header, content_length_head, copy_pair_unreserved, has_crlf, unreserved_run,
 };
 use super::error::RequestError;
 use super::request::{Method, Request, RequestWriter};
@@ -196,12 +195,14 @@ impl<'w, S> RequestBuilder<'w, S> {
         // Content-Length goes in front of the blank line: append it, then
         // rotate it into place (the body moves once, in place).
         let blank = w.pending.body_start - 2;
-        let mut digits = itoa_buf();
-        let n = format_usize(written, &mut digits);
         let end = w.len;
-        self.put(b"Content-Length: ");
-        self.put(&digits[n..]);
-        self.put(b"\r\n");
+        // The same line `write_body` writes, without its blank line; the
+        // steps keep the three writes it stands for (name, digits, CRLF),
+        // so a line that does not fit names the same end as before.
+        let (head, at) = content_length_head(written);
+        let line = &head[at..CL_HEAD_MAX - 2];
+        let steps = [16, line.len() - 18, 2];
+        self.put_head(false, &[line], &steps);
         let w = &mut *self.writer;
         if w.pending.error.is_none() {
             let added = w.len - end;

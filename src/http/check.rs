@@ -266,23 +266,6 @@ pub(super) fn content_length_head(mut n: usize) -> ([u8; CL_HEAD_MAX], usize) {
     (buf, start)
 }
 
-pub(super) fn itoa_buf() -> [u8; 20] {
-    [0u8; 20]
-}
-
-/// Writes `n` in decimal at the end of `out`; returns where it starts.
-pub(super) fn format_usize(mut n: usize, out: &mut [u8; 20]) -> usize {
-    let mut i = out.len();
-    loop {
-        i -= 1;
-        out[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            return i;
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
