@@ -55,6 +55,8 @@ use tickwire::http::{
 };
 
 mod common;
+#[path = "common/http_wire.rs"]
+mod http_wire;
 
 // ---------------------------------------------------------------------------
 // Requests
@@ -425,54 +427,6 @@ fn bench_build(c: &mut Criterion) {
 
 /// Read buffer of every reader: tickwire's default.
 const RESPONSE_BUFFER: usize = 16 * 1024;
-const CHUNKS: usize = 4;
-
-/// A 256-byte JSON body shaped like an order-book answer.
-fn response_body() -> Vec<u8> {
-    let head = r#"{"lastUpdateId":1027024,"bids":[["64123.10","0.43100000"],["64123.00","1.20000000"]],"asks":[["64123.20","0.01200000"],["64123.50","2.50000000"]],"E":1700000000123,"T":1700000000120,"pad":""#;
-    let mut s = String::from(head);
-    while s.len() < 256 - 2 {
-        s.push('z');
-    }
-    s.push_str("\"}");
-    assert_eq!(s.len(), 256);
-    s.into_bytes()
-}
-
-/// A 200 with 8 headers (one of them the framing header) and `body`,
-/// framed by `Content-Length` or chunked in `CHUNKS` equal chunks.
-/// Returns the wire bytes and the head's length.
-fn response(body: &[u8], chunked: bool) -> (Vec<u8>, usize) {
-    let framing = if chunked {
-        "Transfer-Encoding: chunked\r\n".to_string()
-    } else {
-        format!("Content-Length: {}\r\n", body.len())
-    };
-    let head = format!(
-        "HTTP/1.1 200 OK\r\n\
-         Content-Type: application/json;charset=UTF-8\r\n\
-         {framing}\
-         Connection: keep-alive\r\n\
-         Date: Tue, 14 Nov 2023 22:13:20 GMT\r\n\
-         Server: nginx\r\n\
-         Cache-Control: no-cache, no-store, must-revalidate\r\n\
-         X-MBX-UUID: 0c5c5e4e-4b8a-4f3c-9a9e-2f7d4d1b6e0a\r\n\
-         X-MBX-USED-WEIGHT-1M: 20\r\n\
-         \r\n"
-    );
-    let mut wire = head.clone().into_bytes();
-    if chunked {
-        for chunk in body.chunks(body.len() / CHUNKS) {
-            wire.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
-            wire.extend_from_slice(chunk);
-            wire.extend_from_slice(b"\r\n");
-        }
-        wire.extend_from_slice(b"0\r\n\r\n");
-    } else {
-        wire.extend_from_slice(body);
-    }
-    (wire, head.len())
-}
 
 #[inline(always)]
 fn tickwire_parse(reader: &mut ResponseReader, wire: &[u8]) {
@@ -580,7 +534,7 @@ fn httparse_head(wire: &[u8]) -> (u16, usize) {
 }
 
 fn bench_parse_case(c: &mut Criterion, name: &str, body: &[u8], chunked: bool) {
-    let (wire, head_len) = response(body, chunked);
+    let (wire, head_len) = http_wire::response(body, chunked);
     let wire = &wire[..];
 
     // Check once (twice, so the second pass runs on the reused readers)
@@ -650,7 +604,7 @@ fn bench_parse_case(c: &mut Criterion, name: &str, body: &[u8], chunked: bool) {
 }
 
 fn bench_parse(c: &mut Criterion) {
-    let body = response_body();
+    let body = http_wire::response_body();
     bench_parse_case(c, "200_8h_256B_length", &body, false);
     bench_parse_case(c, "200_8h_256B_chunked4", &body, true);
 }
