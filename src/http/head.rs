@@ -169,21 +169,29 @@ pub(super) fn parse_with<C: Classify>(
     };
     loop {
         window = window.reach(classifier, buf, pos);
-        // The common line, `name: value` and CRLF, read off the masks; any
-        // other line (the blank line that ends the head among them) one
-        // byte at a time.
-        let (end, colon, next) = match window.field(buf, pos) {
-            Some((end, colon)) => (end, colon, end + 2),
-            _ => match other_line(buf, pos)? {
-                OtherLine::Field { end, colon, next } => (end, colon, next),
-                OtherLine::Blank { next } => {
-                    head.len = next;
-                    return Ok(Some(head));
-                }
-                OtherLine::Partial => return Ok(None),
-            },
+        // Nearly every line: `name: value` and CRLF, read off the masks
+        // with nothing to trim.
+        let (colon, value_start, value_end, next) = match window.common(buf, pos) {
+            Some((end, colon)) => (colon, colon + 2, end, end + 2),
+            None => {
+                // Any other common line: blanks to trim.
+                let (end, colon, next) = match window.field(buf, pos) {
+                    Some((end, colon)) => (end, colon, end + 2),
+                    // Any other line (the blank line that ends the head
+                    // among them) one byte at a time.
+                    _ => match other_line(buf, pos)? {
+                        OtherLine::Field { end, colon, next } => (end, colon, next),
+                        OtherLine::Blank { next } => {
+                            head.len = next;
+                            return Ok(Some(head));
+                        }
+                        OtherLine::Partial => return Ok(None),
+                    },
+                };
+                let (value_start, value_end) = trim_blanks(&buf[colon + 1..end], colon + 1);
+                (colon, value_start, value_end, next)
+            }
         };
-        let (value_start, value_end) = trim_blanks(&buf[colon + 1..end], colon + 1);
         let Some(slot) = spans.get_mut(head.header_count) else {
             return Err(HeadError::TooManyHeaders);
         };
