@@ -46,7 +46,7 @@ pub(super) enum HeadError {
 }
 
 /// What one pass over a complete head found.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct ParsedHead {
     /// Bytes up to and including the blank line.
     pub(super) len: usize,
@@ -74,22 +74,40 @@ pub(super) struct ParsedHead {
 ///
 /// `Ok(None)`: every byte so far is well-formed but the head is not
 /// complete. Offsets are `u32`: heads are kept far below 4 GiB by the
-/// reader's limit, and bytes past that are never looked at.
-#[inline]
+/// reader's limit, and bytes past that are never looked at. (The reader
+/// uses [`parse_into`].)
 pub(super) fn parse(buf: &[u8], spans: &mut [Span]) -> Result<Option<ParsedHead>, HeadError> {
+    let mut head = ParsedHead::default();
+    Ok(parse_into(buf, spans, &mut head)?.then_some(head))
+}
+
+/// [`parse`] into `head`, which the reader owns, so nothing is copied:
+/// `Ok(true)` when the head is complete and `head` describes it (on any
+/// other answer `head` holds nothing of use).
+#[inline]
+pub(super) fn parse_into(
+    buf: &[u8],
+    spans: &mut [Span],
+    head: &mut ParsedHead,
+) -> Result<bool, HeadError> {
     #[cfg(target_arch = "x86_64")]
     if let Some(avx2) = scan::Avx2::detect() {
-        return parse_avx2(avx2, buf, spans);
+        return parse_avx2(avx2, buf, spans, head);
     }
-    parse_baseline(buf, spans)
+    parse_baseline(buf, spans, head)
 }
 
 /// [`parse_with`] with the classifier every CPU of the target has. Kept
-/// out of line so that the reader's `next`, into which [`parse`] inlines,
-/// does not carry (and set up registers for) a second copy of the parser.
+/// out of line so that the reader's `next`, into which [`parse_into`]
+/// inlines, does not carry (and set up registers for) a second copy of the
+/// parser.
 #[inline(never)]
-fn parse_baseline(buf: &[u8], spans: &mut [Span]) -> Result<Option<ParsedHead>, HeadError> {
-    parse_with(scan::BASELINE, buf, spans)
+fn parse_baseline(
+    buf: &[u8],
+    spans: &mut [Span],
+    head: &mut ParsedHead,
+) -> Result<bool, HeadError> {
+    parse_with(scan::BASELINE, buf, spans, head)
 }
 
 /// [`parse_with`] compiled for AVX2: `avx2` proves the CPU has it.
@@ -98,17 +116,19 @@ fn parse_avx2(
     avx2: scan::Avx2,
     buf: &[u8],
     spans: &mut [Span],
-) -> Result<Option<ParsedHead>, HeadError> {
+    head: &mut ParsedHead,
+) -> Result<bool, HeadError> {
     #[target_feature(enable = "avx2")]
     fn parse_avx2_inner(
         avx2: scan::Avx2,
         buf: &[u8],
         spans: &mut [Span],
-    ) -> Result<Option<ParsedHead>, HeadError> {
-        parse_with(avx2, buf, spans)
+        head: &mut ParsedHead,
+    ) -> Result<bool, HeadError> {
+        parse_with(avx2, buf, spans, head)
     }
     // SAFETY: an `Avx2` value exists only once the CPU reported AVX2.
-    unsafe { parse_avx2_inner(avx2, buf, spans) }
+    unsafe { parse_avx2_inner(avx2, buf, spans, head) }
 }
 
 /// [`parse`] with the chunk classifier `classifier`.
@@ -117,18 +137,19 @@ pub(super) fn parse_with<C: Classify>(
     classifier: C,
     buf: &[u8],
     spans: &mut [Span],
-) -> Result<Option<ParsedHead>, HeadError> {
+    head: &mut ParsedHead,
+) -> Result<bool, HeadError> {
     let buf = &buf[..buf.len().min(u32::MAX as usize)];
     let Some(mut pos) = skip_empty_lines(buf)? else {
-        return Ok(None);
+        return Ok(false);
     };
     let Some((minor, status)) = status_code(buf, pos)? else {
-        return Ok(None);
+        return Ok(false);
     };
     pos += 12;
     let mut window = Window::new(classifier, buf);
     let reason = match buf.get(pos) {
-        None => return Ok(None),
+        None => return Ok(false),
         Some(b' ') => {
             let start = pos + 1;
             window = window.reach(classifier, buf, start);
@@ -136,7 +157,7 @@ pub(super) fn parse_with<C: Classify>(
                 .end(start)
                 .unwrap_or_else(|| scan::end_from(buf, start));
             let Some(next) = line_end(buf, end)? else {
-                return Ok(None);
+                return Ok(false);
             };
             pos = next;
             // httparse reports a reason with obs-text as empty.
@@ -148,14 +169,14 @@ pub(super) fn parse_with<C: Classify>(
         }
         Some(_) => {
             let Some(next) = line_end(buf, pos)? else {
-                return Ok(None);
+                return Ok(false);
             };
             pos = next;
             (0, 0)
         }
     };
 
-    let mut head = ParsedHead {
+    *head = ParsedHead {
         len: 0,
         status,
         minor,
@@ -167,6 +188,9 @@ pub(super) fn parse_with<C: Classify>(
         chunked: false,
         framing_error: None,
     };
+    // A slot per header; the count is how many were taken.
+    let capacity = spans.len();
+    let mut slots = spans.iter_mut();
     loop {
         window = window.reach(classifier, buf, pos);
         // Nearly every line: `name: value` and CRLF, read off the masks
@@ -183,25 +207,25 @@ pub(super) fn parse_with<C: Classify>(
                         OtherLine::Field { end, colon, next } => (end, colon, next),
                         OtherLine::Blank { next } => {
                             head.len = next;
-                            return Ok(Some(head));
+                            head.header_count = capacity - slots.len();
+                            return Ok(true);
                         }
-                        OtherLine::Partial => return Ok(None),
+                        OtherLine::Partial => return Ok(false),
                     },
                 };
                 let (value_start, value_end) = trim_blanks(&buf[colon + 1..end], colon + 1);
                 (colon, value_start, value_end, next)
             }
         };
-        let Some(slot) = spans.get_mut(head.header_count) else {
+        let Some(slot) = slots.next() else {
             return Err(HeadError::TooManyHeaders);
         };
         *slot = Span {
             name: (pos as u32, (colon - pos) as u32),
             value: (value_start as u32, (value_end - value_start) as u32),
         };
-        head.header_count += 1;
         if matches!(colon - pos, 10 | 14 | 17) {
-            framing_header(&mut head, &buf[pos..colon], &buf[value_start..value_end]);
+            framing_header(head, &buf[pos..colon], &buf[value_start..value_end]);
         }
         pos = next;
     }

@@ -24,10 +24,11 @@ use super::scan;
 pub(crate) fn check_against_httparse(buf: &[u8], max_headers: usize) {
     let mut spans = vec![Span::default(); max_headers];
     let ours = head::parse(buf, &mut spans);
-    type Parse<'a> = &'a dyn Fn(&mut [Span]) -> Result<Option<ParsedHead>, HeadError>;
+    type Parse<'a> = &'a dyn Fn(&mut [Span], &mut ParsedHead) -> Result<bool, HeadError>;
     let same = |classifier: Parse<'_>| {
         let mut other = vec![Span::default(); max_headers];
-        let got = classifier(&mut other);
+        let mut head = ParsedHead::default();
+        let got = classifier(&mut other, &mut head).map(|done| done.then_some(head));
         assert_eq!(
             got,
             ours,
@@ -38,12 +39,12 @@ pub(crate) fn check_against_httparse(buf: &[u8], max_headers: usize) {
             assert_eq!(other[..head.header_count], spans[..head.header_count]);
         }
     };
-    same(&|s| head::parse_with(scan::Table, buf, s));
+    same(&|s, h| head::parse_with(scan::Table, buf, s, h));
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    same(&|s| head::parse_with(scan::Sse2, buf, s));
+    same(&|s, h| head::parse_with(scan::Sse2, buf, s, h));
     #[cfg(target_arch = "x86_64")]
     if let Some(avx2) = scan::Avx2::detect() {
-        same(&|s| head::parse_with(avx2, buf, s));
+        same(&|s, h| head::parse_with(avx2, buf, s, h));
     }
     let mut slots = vec![httparse::EMPTY_HEADER; max_headers];
     let mut theirs = httparse::Response::new(&mut slots);

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::chunked::ChunkedDecoder;
 use super::error::ResponseError;
-use super::head::{self, HeadError, Span};
+use super::head::{self, HeadError, ParsedHead, Span};
 use super::request::Method;
 use crate::buf::ReadBuf;
 
@@ -122,15 +122,12 @@ enum Framing {
 }
 
 /// What the head of the response in flight said.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 struct Head {
-    status: u16,
-    minor: u8,
-    reason: (u32, u32),
-    len: usize,
-    header_count: usize,
+    /// What the parser wrote, in place (its `keep_alive` is the version's
+    /// and the `Connection` header's say; [`Head::keep_alive`] is final).
+    parsed: ParsedHead,
     keep_alive: bool,
-    keep_alive_timeout: Option<u32>,
     framing: Framing,
     /// The body, once complete: offset and length from the response start.
     body: (usize, usize),
@@ -304,9 +301,10 @@ impl ResponseReader {
                     }
                     return Ok(false);
                 }
-                let informational = (100..200).contains(&self.head.status);
-                if informational && self.head.status != 101 {
-                    self.buf.advance(self.head.len);
+                let status = self.head.parsed.status;
+                let informational = (100..200).contains(&status);
+                if informational && status != 101 {
+                    self.buf.advance(self.head.parsed.len);
                     self.informational_seen = true;
                     continue;
                 }
@@ -314,7 +312,7 @@ impl ResponseReader {
                 self.in_body = true;
                 self.decoder = ChunkedDecoder::new(self.max_body_size, self.max_head_size);
             }
-            let head_len = self.head.len;
+            let head_len = self.head.parsed.len;
             let data_len = self.buf.len();
             let done = match self.head.framing {
                 Framing::Empty => Some((0, 0)),
@@ -361,27 +359,28 @@ impl ResponseReader {
     fn parse_head(&mut self, method: Method) -> Result<bool, ResponseError> {
         let data = self.buf.data();
         let window = &data[..data.len().min(self.max_head_size)];
-        let parsed = match head::parse(window, &mut self.spans) {
-            Ok(Some(parsed)) => parsed,
-            Ok(None) if data.len() >= self.max_head_size => {
+        match head::parse_into(window, &mut self.spans, &mut self.head.parsed) {
+            Ok(true) => {}
+            Ok(false) if data.len() >= self.max_head_size => {
                 return Err(ResponseError::HeadTooLarge {
                     limit: self.max_head_size,
                 });
             }
-            Ok(None) => return Ok(false),
+            Ok(false) => return Ok(false),
             Err(HeadError::TooManyHeaders) => {
                 return Err(ResponseError::TooManyHeaders {
                     limit: self.max_headers,
                 });
             }
             Err(HeadError::Malformed) => return Err(ResponseError::MalformedHead),
-        };
+        }
+        let parsed = &self.head.parsed;
         let status = parsed.status;
         if !(100..=599).contains(&status) {
             return Err(ResponseError::MalformedHead);
         }
-        if let Some(e) = parsed.framing_error {
-            return Err(e);
+        if let Some(e) = &parsed.framing_error {
+            return Err(e.clone());
         }
         if parsed.chunked && parsed.content_length.is_some() {
             return Err(ResponseError::LengthAndTransferEncoding);
@@ -407,21 +406,12 @@ impl ResponseReader {
         };
         // RFC 9112 6.1: Transfer-Encoding in HTTP/1.0 means faulty framing;
         // read the message, then close.
-        let keep_alive = parsed.keep_alive
+        self.head.keep_alive = parsed.keep_alive
             && !(framing == Framing::UntilClose
                 || status == 101
                 || (parsed.chunked && parsed.minor == 0));
-        self.head = Head {
-            status,
-            minor: parsed.minor,
-            reason: parsed.reason,
-            len: parsed.len,
-            header_count: parsed.header_count,
-            keep_alive,
-            keep_alive_timeout: parsed.keep_alive_timeout,
-            framing,
-            body: (0, 0),
-        };
+        self.head.framing = framing;
+        self.head.body = (0, 0);
         Ok(true)
     }
 
@@ -452,17 +442,17 @@ pub struct RestResponse<'a> {
 impl<'a> RestResponse<'a> {
     /// The status code.
     pub fn status(&self) -> u16 {
-        self.reader.head.status
+        self.reader.head.parsed.status
     }
 
     /// The reason phrase (may be empty).
     pub fn reason(&self) -> &'a str {
-        std::str::from_utf8(self.reader.slice(self.reader.head.reason)).unwrap_or("")
+        std::str::from_utf8(self.reader.slice(self.reader.head.parsed.reason)).unwrap_or("")
     }
 
     /// The HTTP minor version: 1 for HTTP/1.1, 0 for HTTP/1.0.
     pub fn version_minor(&self) -> u8 {
-        self.reader.head.minor
+        self.reader.head.parsed.minor
     }
 
     /// The first header called `name` (ASCII case-insensitive), as bytes.
@@ -480,7 +470,7 @@ impl<'a> RestResponse<'a> {
     /// Every header, in order, as (name, value).
     pub fn headers(&self) -> impl Iterator<Item = (&'a str, &'a [u8])> + 'a {
         let reader = self.reader;
-        reader.spans[..reader.head.header_count]
+        reader.spans[..reader.head.parsed.header_count]
             .iter()
             .map(move |span| {
                 let name = std::str::from_utf8(reader.slice(span.name)).unwrap_or("");
@@ -515,6 +505,7 @@ impl<'a> RestResponse<'a> {
     pub fn keep_alive_timeout(&self) -> Option<Duration> {
         self.reader
             .head
+            .parsed
             .keep_alive_timeout
             .map(|s| Duration::from_secs(u64::from(s)))
     }
@@ -524,7 +515,7 @@ impl fmt::Debug for RestResponse<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RestResponse")
             .field("status", &self.status())
-            .field("headers", &self.reader.head.header_count)
+            .field("headers", &self.reader.head.parsed.header_count)
             .field("body_len", &self.body().len())
             .field("keep_alive", &self.is_keep_alive())
             .finish()
