@@ -2,10 +2,12 @@
 //!
 //! The decoder walks the encoded bytes and moves each chunk's data down to
 //! the end of the data already decoded, inside the same buffer, so the body
-//! ends up as one contiguous slice with no allocation. Decoded data never
-//! overtakes encoded data (every chunk costs at least 5 bytes of framing),
-//! so the move is always safe. Chunk extensions and trailers are skipped.
-//! Pure code over a byte slice: no I/O.
+//! ends up as one contiguous slice with no allocation. The first chunk's
+//! data stays where it arrived (the decoded body starts right after the
+//! first size line), so a body sent as one chunk is never moved; only later
+//! chunks are. Decoded data never overtakes encoded data (every chunk costs
+//! at least 5 bytes of framing), so the move is always safe. Chunk
+//! extensions and trailers are skipped. Pure code over a byte slice: no I/O.
 
 use super::error::ResponseError;
 
@@ -36,13 +38,18 @@ enum State {
 /// let mut body = *b"4\r\nWiki\r\n6;ext=1\r\npedia \r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
 /// let mut decoder = ChunkedDecoder::new(1 << 20, 8192);
 /// assert!(decoder.decode(&mut body).unwrap());
-/// assert_eq!(&body[..decoder.decoded()], b"Wikipedia ");
+/// assert_eq!(&body[decoder.body_range()], b"Wikipedia ");
+/// assert_eq!(decoder.body_range(), 3..13); // the first chunk did not move
+/// assert_eq!(decoder.decoded(), 10);
 /// assert_eq!(&body[decoder.consumed()..], b"NEXT"); // the next response
 /// ```
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
     state: State,
-    /// Decoded bytes, contiguous from the start of the body region.
+    /// Where the decoded bytes start: right after the first size line (0
+    /// until it has been read).
+    start: usize,
+    /// Decoded bytes, contiguous from `start`.
     decoded: usize,
     /// Position of the next encoded byte to look at.
     scan: usize,
@@ -57,6 +64,7 @@ impl ChunkedDecoder {
     pub fn new(max_body: usize, max_trailers: usize) -> Self {
         Self {
             state: State::Size,
+            start: 0,
             decoded: 0,
             scan: 0,
             max_body,
@@ -65,9 +73,18 @@ impl ChunkedDecoder {
         }
     }
 
-    /// Decoded body bytes so far: `body[..decoded()]`.
+    /// Decoded body bytes so far: the length of
+    /// [`body_range`](Self::body_range).
     pub fn decoded(&self) -> usize {
         self.decoded
+    }
+
+    /// Where the decoded bytes lie in the body region:
+    /// `body[body_range()]`. It starts at the first chunk's data (the
+    /// first chunk is decoded where it arrived) and is empty at 0 until the
+    /// first size line has been read.
+    pub fn body_range(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.decoded
     }
 
     /// Encoded bytes used so far; once done, the length of the whole
@@ -81,16 +98,18 @@ impl ChunkedDecoder {
         self.state == State::Done
     }
 
-    /// Closes the gap between the decoded data and the encoded bytes not yet
-    /// used (the framing already read), moving the latter down. Returns how
-    /// many bytes at the end of `body` are now free: the caller drops them
-    /// from its buffer. Keeps a body sent in tiny chunks from costing more
-    /// buffer than its decoded size plus one chunk.
+    /// Closes the gap between the end of the decoded data and the encoded
+    /// bytes not yet used (the framing already read), moving the latter
+    /// down. Returns how many bytes at the end of `body` are now free: the
+    /// caller drops them from its buffer. Keeps a body sent in tiny chunks
+    /// from costing more buffer than its decoded size plus the first size
+    /// line (at most 1 KiB) plus one chunk.
     pub fn compact(&mut self, body: &mut [u8]) -> usize {
-        let gap = self.scan - self.decoded;
+        let end = self.start + self.decoded;
+        let gap = self.scan - end;
         if gap > 0 {
-            body.copy_within(self.scan.., self.decoded);
-            self.scan = self.decoded;
+            body.copy_within(self.scan.., end);
+            self.scan = end;
         }
         gap
     }
@@ -119,6 +138,12 @@ impl ChunkedDecoder {
                     let line = &body[self.scan..self.scan + line_len - 2];
                     let size = parse_size_line(line)?;
                     self.scan += line_len;
+                    if self.decoded == 0 {
+                        // The first size line (a chunk has at least one
+                        // byte, so later ones find `decoded` above 0): the
+                        // decoded body starts at this chunk's data.
+                        self.start = self.scan;
+                    }
                     if size == 0 {
                         self.state = State::Trailers;
                         continue;
@@ -139,7 +164,10 @@ impl ChunkedDecoder {
                     }
                     // `left` fits in usize: it is bounded by max_body.
                     let take = available.min(left as usize);
-                    body.copy_within(self.scan..self.scan + take, self.decoded);
+                    let end = self.start + self.decoded;
+                    if end != self.scan {
+                        body.copy_within(self.scan..self.scan + take, end);
+                    }
                     self.decoded += take;
                     self.scan += take;
                     let left = left - take as u64;
@@ -200,6 +228,29 @@ impl ChunkedDecoder {
     #[inline]
     fn decode_plain_chunks(&mut self, body: &mut [u8]) {
         let (mut scan, mut decoded) = (self.scan, self.decoded);
+        if decoded == 0 {
+            // The first chunk: its data is decoded where it lies.
+            let rest = &body[scan..];
+            let Some((size, line)) = plain_size_line(rest) else {
+                return;
+            };
+            let end = line + size;
+            if size == 0 {
+                if rest.get(end..end + 2) == Some(b"\r\n") {
+                    self.start = scan + line;
+                    self.scan = scan + end + 2;
+                    self.state = State::Done;
+                }
+                return;
+            }
+            if size > self.max_body || rest.get(end..end + 2) != Some(b"\r\n") {
+                return;
+            }
+            self.start = scan + line;
+            decoded = size;
+            scan += end + 2;
+        }
+        let start = self.start;
         loop {
             let rest = &body[scan..];
             let Some((size, line)) = plain_size_line(rest) else {
@@ -216,7 +267,7 @@ impl ChunkedDecoder {
             if decoded + size > self.max_body || rest.get(end..end + 2) != Some(b"\r\n") {
                 break;
             }
-            body.copy_within(scan + line..scan + end, decoded);
+            body.copy_within(scan + line..scan + end, start + decoded);
             decoded += size;
             scan += end + 2;
         }
@@ -330,7 +381,7 @@ mod tests {
         let mut buf = encoded.to_vec();
         let mut d = ChunkedDecoder::new(1 << 20, 1024);
         if d.decode(&mut buf)? {
-            Ok((buf[..d.decoded()].to_vec(), d.consumed()))
+            Ok((buf[d.body_range()].to_vec(), d.consumed()))
         } else {
             Err(ResponseError::UnexpectedEof)
         }
@@ -396,7 +447,7 @@ mod tests {
         let mut whole = encoded.to_vec();
         let mut d = ChunkedDecoder::new(max_body, 64);
         let got = d.decode(&mut whole);
-        let whole_end = (d.decoded(), d.consumed());
+        let whole_end = (d.body_range(), d.consumed());
 
         let mut growing = encoded.to_vec();
         let mut g = ChunkedDecoder::new(max_body, 64);
@@ -409,8 +460,8 @@ mod tests {
         }
         assert_eq!(got, want, "{:?}", String::from_utf8_lossy(encoded));
         if got == Ok(true) {
-            assert_eq!(whole_end, (g.decoded(), g.consumed()));
-            assert_eq!(whole[..d.decoded()], growing[..g.decoded()]);
+            assert_eq!(whole_end, (g.body_range(), g.consumed()));
+            assert_eq!(whole[d.body_range()], growing[g.body_range()]);
         }
     }
 

@@ -346,7 +346,11 @@ impl ResponseReader {
                 }
                 return Ok(false);
             };
-            self.head.body = (head_len, body_len);
+            let body_start = match self.head.framing {
+                Framing::Chunked => self.decoder.body_range().start,
+                _ => 0,
+            };
+            self.head.body = (head_len + body_start, body_len);
             self.consumed = head_len + encoded_len;
             self.in_body = false;
             if !self.pipelining && data_len > self.consumed {
