@@ -296,6 +296,29 @@ const HEX: [u8; 256] = {
 /// the size (below 2^60, so no overflow) and the line's length.
 #[inline(always)]
 fn plain_size_line(bytes: &[u8]) -> Option<(usize, usize)> {
+    // The longest plain line (15 digits and CRLF) all there: one length
+    // check for the whole line instead of one per byte.
+    let Some(line) = bytes.first_chunk::<17>() else {
+        return plain_size_line_short(bytes);
+    };
+    let mut size = 0usize;
+    let mut digits = 0;
+    while digits < 15 {
+        let digit = HEX[usize::from(line[digits])];
+        if digit > 15 {
+            break;
+        }
+        size = size << 4 | usize::from(digit);
+        digits += 1;
+    }
+    let crlf = u16::from_ne_bytes([line[digits], line[digits + 1]]);
+    (digits > 0 && crlf == u16::from_ne_bytes(*b"\r\n")).then_some((size, digits + 2))
+}
+
+/// [`plain_size_line`] when fewer than 17 bytes are left (the last chunk,
+/// typically), checking each access.
+#[inline(always)]
+fn plain_size_line_short(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut size = 0usize;
     let mut digits = 0;
     while digits < 15 {
@@ -507,6 +530,31 @@ mod tests {
             encoded.extend_from_slice(last);
             whole_equals_growing(&encoded, max_body);
         }
+    }
+
+    proptest::proptest! {
+        /// The size line's whole-line fast check against the per-byte one,
+        /// on lines of hex digits, CR, LF and other bytes, cut anywhere.
+        #[test]
+        fn plain_size_line_matches_the_checked_one(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"0123456789abcdefABCDEFgG;\r\n ".to_vec()),
+                0..40,
+            ),
+        ) {
+            proptest::prop_assert_eq!(plain_size_line(&bytes), plain_size_line_short(&bytes));
+        }
+    }
+
+    #[test]
+    fn plain_size_line_at_its_limits() {
+        let mut line = b"fffffffffffffff\r\nX".to_vec(); // 15 digits
+        assert_eq!(plain_size_line(&line), Some(((1 << 60) - 1, 17)));
+        line.insert(0, b'1'); // 16 digits: left to the general path
+        assert_eq!(plain_size_line(&line), None);
+        assert_eq!(plain_size_line(b"0000000000000a\r\n  "), Some((10, 16)));
+        assert_eq!(plain_size_line(b"\r\n000000000000000000"), None);
+        assert_eq!(plain_size_line(b"4\rX000000000000000000"), None);
     }
 
     #[test]
