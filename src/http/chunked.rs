@@ -126,6 +126,12 @@ impl ChunkedDecoder {
                 return Ok(true);
             }
         }
+        self.decode_general(body)
+    }
+
+    /// The general path: any chunk, a byte at a time if need be.
+    #[inline(never)]
+    fn decode_general(&mut self, body: &mut [u8]) -> Result<bool, ResponseError> {
         loop {
             match self.state {
                 State::Done => return Ok(true),
