@@ -22,8 +22,9 @@ enum State {
     Data(u64),
     /// Expecting the CRLF that ends a chunk's data.
     DataEnd,
-    /// Inside the trailer section, after the last chunk.
-    Trailers,
+    /// Inside the trailer section, after the last chunk, with this many
+    /// trailer bytes read.
+    Trailers(usize),
     /// The body is complete.
     Done,
 }
@@ -55,7 +56,6 @@ pub struct ChunkedDecoder {
     scan: usize,
     max_body: usize,
     max_trailers: usize,
-    trailer_bytes: usize,
 }
 
 impl ChunkedDecoder {
@@ -69,7 +69,6 @@ impl ChunkedDecoder {
             scan: 0,
             max_body,
             max_trailers,
-            trailer_bytes: 0,
         }
     }
 
@@ -151,7 +150,7 @@ impl ChunkedDecoder {
                         self.start = self.scan;
                     }
                     if size == 0 {
-                        self.state = State::Trailers;
+                        self.state = State::Trailers(0);
                         continue;
                     }
                     let total = (self.decoded as u64).saturating_add(size);
@@ -194,8 +193,8 @@ impl ChunkedDecoder {
                     }
                     Some(_) => return Err(ResponseError::MissingChunkCrlf),
                 },
-                State::Trailers => {
-                    let room = self.max_trailers.saturating_sub(self.trailer_bytes).max(2);
+                State::Trailers(seen) => {
+                    let room = self.max_trailers.saturating_sub(seen).max(2);
                     let found = find_line(&body[self.scan..], room).map_err(|e| match e {
                         LineError::TooLong => ResponseError::HeadTooLarge {
                             limit: self.max_trailers,
@@ -216,7 +215,7 @@ impl ChunkedDecoder {
                     if line_len == 2 {
                         self.state = State::Done;
                     } else {
-                        self.trailer_bytes += line_len;
+                        self.state = State::Trailers(seen + line_len);
                     }
                 }
             }
