@@ -423,6 +423,83 @@ mod tests {
     }
 
     #[test]
+    fn the_first_chunk_is_decoded_where_it_lies() {
+        // Whole (fast path) and a byte at a time (general path).
+        for encoded in [
+            &b"5\r\nhello\r\n0\r\n\r\n"[..],
+            b"5;x\r\nhello\r\n0\r\n\r\n",
+        ] {
+            let mut whole = encoded.to_vec();
+            let mut d = ChunkedDecoder::new(64, 64);
+            assert_eq!(d.decode(&mut whole), Ok(true));
+            let line = encoded.iter().position(|&b| b == b'\n').unwrap() + 1;
+            assert_eq!(d.body_range(), line..line + 5);
+            assert_eq!(whole, encoded, "nothing moved");
+            let mut growing = encoded.to_vec();
+            let mut g = ChunkedDecoder::new(64, 64);
+            for n in 0..=growing.len() {
+                if g.decode(&mut growing[..n]) == Ok(true) {
+                    break;
+                }
+            }
+            assert_eq!(g.body_range(), line..line + 5);
+            assert_eq!(growing, encoded, "nothing moved");
+        }
+        // Later chunks join it.
+        let mut body = *b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let mut d = ChunkedDecoder::new(64, 64);
+        assert_eq!(d.decode(&mut body), Ok(true));
+        assert_eq!(d.body_range(), 3..8);
+        assert_eq!(&body[d.body_range()], b"abcde");
+        // An empty body.
+        let mut body = *b"0\r\n\r\n";
+        let mut d = ChunkedDecoder::new(64, 64);
+        assert_eq!(d.decode(&mut body), Ok(true));
+        assert!(d.body_range().is_empty());
+        assert_eq!(d.consumed(), 5);
+    }
+
+    /// As the reader does: decode what has arrived, compact, drop the freed
+    /// tail, read on. The buffer never holds more than the first size line,
+    /// the decoded bytes and one line not yet complete (6 bytes at most
+    /// here).
+    #[test]
+    fn compact_bounds_the_buffer_and_keeps_the_first_chunk_in_place() {
+        let encoded = b"2\r\nab\r\n1\r\nc\r\n1;x\r\nd\r\n3\r\nefg\r\n0\r\nT: 1\r\n\r\nNEXT";
+        for step in 1..=7 {
+            let mut buf = Vec::new();
+            let mut d = ChunkedDecoder::new(64, 64);
+            let mut fed = 0;
+            let done = loop {
+                let n = step.min(encoded.len() - fed);
+                buf.extend_from_slice(&encoded[fed..fed + n]);
+                fed += n;
+                if d.decode(&mut buf) == Ok(true) {
+                    break true;
+                }
+                let freed = d.compact(&mut buf);
+                buf.truncate(buf.len() - freed);
+                assert!(
+                    buf.len() <= d.decoded() + 3 + 6,
+                    "step {step}: {}",
+                    buf.len()
+                );
+                if fed >= 3 {
+                    assert_eq!(&buf[..3], b"2\r\n", "the first size line stays");
+                }
+                if fed == encoded.len() {
+                    break false;
+                }
+            };
+            assert!(done, "step {step}");
+            assert_eq!(d.body_range(), 3..10);
+            assert_eq!(&buf[d.body_range()], b"abcdefg");
+            buf.extend_from_slice(&encoded[fed..]);
+            assert_eq!(&buf[d.consumed()..], b"NEXT", "step {step}");
+        }
+    }
+
+    #[test]
     fn rejects_bad_framing() {
         assert_eq!(decode_all(b"g\r\n"), Err(ResponseError::InvalidChunkSize));
         assert_eq!(decode_all(b"\r\n"), Err(ResponseError::InvalidChunkSize));
