@@ -297,18 +297,23 @@ const HEX: [u8; 256] = {
     t
 };
 
-/// A size line of 1 to 15 hex digits and CRLF at the start of `bytes`:
-/// the size (below 2^60, so no overflow) and the line's length.
+/// The most hex digits a plain size line may have: 15 (a size below 2^60)
+/// where `usize` has 64 bits, 7 where it has 32, so the size never wraps;
+/// longer ones go to the general path, which parses into a `u64`.
+const PLAIN_DIGITS: usize = usize::BITS as usize / 4 - 1;
+
+/// A size line of 1 to [`PLAIN_DIGITS`] hex digits and CRLF at the start of
+/// `bytes`: the size (no overflow) and the line's length.
 #[inline(always)]
 fn plain_size_line(bytes: &[u8]) -> Option<(usize, usize)> {
-    // The longest plain line (15 digits and CRLF) all there: one length
-    // check for the whole line instead of one per byte.
+    // The longest plain line (at most 15 digits and CRLF) all there: one
+    // length check for the whole line instead of one per byte.
     let Some(line) = bytes.first_chunk::<17>() else {
         return plain_size_line_short(bytes);
     };
     let mut size = 0usize;
     let mut digits = 0;
-    while digits < 15 {
+    while digits < PLAIN_DIGITS {
         let digit = HEX[usize::from(line[digits])];
         if digit > 15 {
             break;
@@ -326,7 +331,7 @@ fn plain_size_line(bytes: &[u8]) -> Option<(usize, usize)> {
 fn plain_size_line_short(bytes: &[u8]) -> Option<(usize, usize)> {
     let mut size = 0usize;
     let mut digits = 0;
-    while digits < 15 {
+    while digits < PLAIN_DIGITS {
         let digit = HEX[usize::from(*bytes.get(digits)?)];
         if digit > 15 {
             break;
@@ -630,9 +635,11 @@ mod tests {
 
     #[test]
     fn plain_size_line_at_its_limits() {
-        let mut line = b"fffffffffffffff\r\nX".to_vec(); // 15 digits
-        assert_eq!(plain_size_line(&line), Some(((1 << 60) - 1, 17)));
-        line.insert(0, b'1'); // 16 digits: left to the general path
+        let mut line = vec![b'f'; PLAIN_DIGITS];
+        line.extend_from_slice(b"\r\n00000000000000000000");
+        let most = (1 << (4 * PLAIN_DIGITS)) - 1;
+        assert_eq!(plain_size_line(&line), Some((most, PLAIN_DIGITS + 2)));
+        line.insert(0, b'1'); // one digit more: left to the general path
         assert_eq!(plain_size_line(&line), None);
         assert_eq!(plain_size_line(b"0000000000000a\r\n  "), Some((10, 16)));
         assert_eq!(plain_size_line(b"\r\n000000000000000000"), None);
