@@ -2,10 +2,12 @@
 //!
 //! The decoder walks the encoded bytes and moves each chunk's data down to
 //! the end of the data already decoded, inside the same buffer, so the body
-//! ends up as one contiguous slice with no allocation. Decoded data never
-//! overtakes encoded data (every chunk costs at least 5 bytes of framing),
-//! so the move is always safe. Chunk extensions and trailers are skipped.
-//! Pure code over a byte slice: no I/O.
+//! ends up as one contiguous slice with no allocation. The first chunk's
+//! data stays where it arrived (the decoded body starts right after the
+//! first size line), so a body sent as one chunk is never moved; only later
+//! chunks are. Decoded data never overtakes encoded data (every chunk costs
+//! at least 5 bytes of framing), so the move is always safe. Chunk
+//! extensions and trailers are skipped. Pure code over a byte slice: no I/O.
 
 use super::error::ResponseError;
 
@@ -20,8 +22,9 @@ enum State {
     Data(u64),
     /// Expecting the CRLF that ends a chunk's data.
     DataEnd,
-    /// Inside the trailer section, after the last chunk.
-    Trailers,
+    /// Inside the trailer section, after the last chunk, with this many
+    /// trailer bytes read.
+    Trailers(usize),
     /// The body is complete.
     Done,
 }
@@ -36,19 +39,23 @@ enum State {
 /// let mut body = *b"4\r\nWiki\r\n6;ext=1\r\npedia \r\n0\r\nX-Trailer: 1\r\n\r\nNEXT";
 /// let mut decoder = ChunkedDecoder::new(1 << 20, 8192);
 /// assert!(decoder.decode(&mut body).unwrap());
-/// assert_eq!(&body[..decoder.decoded()], b"Wikipedia ");
+/// assert_eq!(&body[decoder.body_range()], b"Wikipedia ");
+/// assert_eq!(decoder.body_range(), 3..13); // the first chunk did not move
+/// assert_eq!(decoder.decoded(), 10);
 /// assert_eq!(&body[decoder.consumed()..], b"NEXT"); // the next response
 /// ```
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
     state: State,
-    /// Decoded bytes, contiguous from the start of the body region.
+    /// Where the decoded bytes start: right after the first size line (0
+    /// until it has been read).
+    start: usize,
+    /// Decoded bytes, contiguous from `start`.
     decoded: usize,
     /// Position of the next encoded byte to look at.
     scan: usize,
     max_body: usize,
     max_trailers: usize,
-    trailer_bytes: usize,
 }
 
 impl ChunkedDecoder {
@@ -57,17 +64,26 @@ impl ChunkedDecoder {
     pub fn new(max_body: usize, max_trailers: usize) -> Self {
         Self {
             state: State::Size,
+            start: 0,
             decoded: 0,
             scan: 0,
             max_body,
             max_trailers,
-            trailer_bytes: 0,
         }
     }
 
-    /// Decoded body bytes so far: `body[..decoded()]`.
+    /// Decoded body bytes so far: the length of
+    /// [`body_range`](Self::body_range).
     pub fn decoded(&self) -> usize {
         self.decoded
+    }
+
+    /// Where the decoded bytes lie in the body region:
+    /// `body[body_range()]`. It starts at the first chunk's data (the
+    /// first chunk is decoded where it arrived) and is empty at 0 until the
+    /// first size line has been read.
+    pub fn body_range(&self) -> std::ops::Range<usize> {
+        self.start..self.start + self.decoded
     }
 
     /// Encoded bytes used so far; once done, the length of the whole
@@ -81,16 +97,18 @@ impl ChunkedDecoder {
         self.state == State::Done
     }
 
-    /// Closes the gap between the decoded data and the encoded bytes not yet
-    /// used (the framing already read), moving the latter down. Returns how
-    /// many bytes at the end of `body` are now free: the caller drops them
-    /// from its buffer. Keeps a body sent in tiny chunks from costing more
-    /// buffer than its decoded size plus one chunk.
+    /// Closes the gap between the end of the decoded data and the encoded
+    /// bytes not yet used (the framing already read), moving the latter
+    /// down. Returns how many bytes at the end of `body` are now free: the
+    /// caller drops them from its buffer. Keeps a body sent in tiny chunks
+    /// from costing more buffer than its decoded size plus the first size
+    /// line (at most 1 KiB) plus one chunk.
     pub fn compact(&mut self, body: &mut [u8]) -> usize {
-        let gap = self.scan - self.decoded;
+        let end = self.start + self.decoded;
+        let gap = self.scan - end;
         if gap > 0 {
-            body.copy_within(self.scan.., self.decoded);
-            self.scan = self.decoded;
+            body.copy_within(self.scan.., end);
+            self.scan = end;
         }
         gap
     }
@@ -107,6 +125,12 @@ impl ChunkedDecoder {
                 return Ok(true);
             }
         }
+        self.decode_general(body)
+    }
+
+    /// The general path: any chunk, a byte at a time if need be.
+    #[inline(never)]
+    fn decode_general(&mut self, body: &mut [u8]) -> Result<bool, ResponseError> {
         loop {
             match self.state {
                 State::Done => return Ok(true),
@@ -119,8 +143,14 @@ impl ChunkedDecoder {
                     let line = &body[self.scan..self.scan + line_len - 2];
                     let size = parse_size_line(line)?;
                     self.scan += line_len;
+                    if self.decoded == 0 {
+                        // The first size line (a chunk has at least one
+                        // byte, so later ones find `decoded` above 0): the
+                        // decoded body starts at this chunk's data.
+                        self.start = self.scan;
+                    }
                     if size == 0 {
-                        self.state = State::Trailers;
+                        self.state = State::Trailers(0);
                         continue;
                     }
                     let total = (self.decoded as u64).saturating_add(size);
@@ -139,7 +169,10 @@ impl ChunkedDecoder {
                     }
                     // `left` fits in usize: it is bounded by max_body.
                     let take = available.min(left as usize);
-                    body.copy_within(self.scan..self.scan + take, self.decoded);
+                    let end = self.start + self.decoded;
+                    if end != self.scan {
+                        body.copy_within(self.scan..self.scan + take, end);
+                    }
                     self.decoded += take;
                     self.scan += take;
                     let left = left - take as u64;
@@ -160,8 +193,8 @@ impl ChunkedDecoder {
                     }
                     Some(_) => return Err(ResponseError::MissingChunkCrlf),
                 },
-                State::Trailers => {
-                    let room = self.max_trailers.saturating_sub(self.trailer_bytes).max(2);
+                State::Trailers(seen) => {
+                    let room = self.max_trailers.saturating_sub(seen).max(2);
                     let found = find_line(&body[self.scan..], room).map_err(|e| match e {
                         LineError::TooLong => ResponseError::HeadTooLarge {
                             limit: self.max_trailers,
@@ -182,7 +215,7 @@ impl ChunkedDecoder {
                     if line_len == 2 {
                         self.state = State::Done;
                     } else {
-                        self.trailer_bytes += line_len;
+                        self.state = State::Trailers(seen + line_len);
                     }
                 }
             }
@@ -200,6 +233,29 @@ impl ChunkedDecoder {
     #[inline]
     fn decode_plain_chunks(&mut self, body: &mut [u8]) {
         let (mut scan, mut decoded) = (self.scan, self.decoded);
+        if decoded == 0 {
+            // The first chunk: its data is decoded where it lies.
+            let rest = &body[scan..];
+            let Some((size, line)) = plain_size_line(rest) else {
+                return;
+            };
+            let end = line + size;
+            if size == 0 {
+                if rest.get(end..end + 2) == Some(b"\r\n") {
+                    self.start = scan + line;
+                    self.scan = scan + end + 2;
+                    self.state = State::Done;
+                }
+                return;
+            }
+            if size > self.max_body || rest.get(end..end + 2) != Some(b"\r\n") {
+                return;
+            }
+            self.start = scan + line;
+            decoded = size;
+            scan += end + 2;
+        }
+        let start = self.start;
         loop {
             let rest = &body[scan..];
             let Some((size, line)) = plain_size_line(rest) else {
@@ -216,7 +272,7 @@ impl ChunkedDecoder {
             if decoded + size > self.max_body || rest.get(end..end + 2) != Some(b"\r\n") {
                 break;
             }
-            body.copy_within(scan + line..scan + end, decoded);
+            body.copy_within(scan + line..scan + end, start + decoded);
             decoded += size;
             scan += end + 2;
         }
@@ -241,13 +297,41 @@ const HEX: [u8; 256] = {
     t
 };
 
-/// A size line of 1 to 15 hex digits and CRLF at the start of `bytes`:
-/// the size (below 2^60, so no overflow) and the line's length.
+/// The most hex digits a plain size line may have: 15 (a size below 2^60)
+/// where `usize` has 64 bits, 7 where it has 32, so the size never wraps;
+/// longer ones go to the general path, which parses into a `u64`.
+const PLAIN_DIGITS: usize = usize::BITS as usize / 4 - 1;
+
+/// A size line of 1 to [`PLAIN_DIGITS`] hex digits and CRLF at the start of
+/// `bytes`: the size (no overflow) and the line's length.
 #[inline(always)]
 fn plain_size_line(bytes: &[u8]) -> Option<(usize, usize)> {
+    // The longest plain line (at most 15 digits and CRLF) all there: one
+    // length check for the whole line instead of one per byte.
+    let Some(line) = bytes.first_chunk::<17>() else {
+        return plain_size_line_short(bytes);
+    };
     let mut size = 0usize;
     let mut digits = 0;
-    while digits < 15 {
+    while digits < PLAIN_DIGITS {
+        let digit = HEX[usize::from(line[digits])];
+        if digit > 15 {
+            break;
+        }
+        size = size << 4 | usize::from(digit);
+        digits += 1;
+    }
+    let crlf = u16::from_ne_bytes([line[digits], line[digits + 1]]);
+    (digits > 0 && crlf == u16::from_ne_bytes(*b"\r\n")).then_some((size, digits + 2))
+}
+
+/// [`plain_size_line`] when fewer than 17 bytes are left (the last chunk,
+/// typically), checking each access.
+#[inline(always)]
+fn plain_size_line_short(bytes: &[u8]) -> Option<(usize, usize)> {
+    let mut size = 0usize;
+    let mut digits = 0;
+    while digits < PLAIN_DIGITS {
         let digit = HEX[usize::from(*bytes.get(digits)?)];
         if digit > 15 {
             break;
@@ -330,7 +414,7 @@ mod tests {
         let mut buf = encoded.to_vec();
         let mut d = ChunkedDecoder::new(1 << 20, 1024);
         if d.decode(&mut buf)? {
-            Ok((buf[..d.decoded()].to_vec(), d.consumed()))
+            Ok((buf[d.body_range()].to_vec(), d.consumed()))
         } else {
             Err(ResponseError::UnexpectedEof)
         }
@@ -341,6 +425,83 @@ mod tests {
         let (body, used) = decode_all(b"3\r\nabc\r\n0\r\n\r\nrest").unwrap();
         assert_eq!(body, b"abc");
         assert_eq!(used, 13);
+    }
+
+    #[test]
+    fn the_first_chunk_is_decoded_where_it_lies() {
+        // Whole (fast path) and a byte at a time (general path).
+        for encoded in [
+            &b"5\r\nhello\r\n0\r\n\r\n"[..],
+            b"5;x\r\nhello\r\n0\r\n\r\n",
+        ] {
+            let mut whole = encoded.to_vec();
+            let mut d = ChunkedDecoder::new(64, 64);
+            assert_eq!(d.decode(&mut whole), Ok(true));
+            let line = encoded.iter().position(|&b| b == b'\n').unwrap() + 1;
+            assert_eq!(d.body_range(), line..line + 5);
+            assert_eq!(whole, encoded, "nothing moved");
+            let mut growing = encoded.to_vec();
+            let mut g = ChunkedDecoder::new(64, 64);
+            for n in 0..=growing.len() {
+                if g.decode(&mut growing[..n]) == Ok(true) {
+                    break;
+                }
+            }
+            assert_eq!(g.body_range(), line..line + 5);
+            assert_eq!(growing, encoded, "nothing moved");
+        }
+        // Later chunks join it.
+        let mut body = *b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n";
+        let mut d = ChunkedDecoder::new(64, 64);
+        assert_eq!(d.decode(&mut body), Ok(true));
+        assert_eq!(d.body_range(), 3..8);
+        assert_eq!(&body[d.body_range()], b"abcde");
+        // An empty body.
+        let mut body = *b"0\r\n\r\n";
+        let mut d = ChunkedDecoder::new(64, 64);
+        assert_eq!(d.decode(&mut body), Ok(true));
+        assert!(d.body_range().is_empty());
+        assert_eq!(d.consumed(), 5);
+    }
+
+    /// As the reader does: decode what has arrived, compact, drop the freed
+    /// tail, read on. The buffer never holds more than the first size line,
+    /// the decoded bytes and one line not yet complete (6 bytes at most
+    /// here).
+    #[test]
+    fn compact_bounds_the_buffer_and_keeps_the_first_chunk_in_place() {
+        let encoded = b"2\r\nab\r\n1\r\nc\r\n1;x\r\nd\r\n3\r\nefg\r\n0\r\nT: 1\r\n\r\nNEXT";
+        for step in 1..=7 {
+            let mut buf = Vec::new();
+            let mut d = ChunkedDecoder::new(64, 64);
+            let mut fed = 0;
+            let done = loop {
+                let n = step.min(encoded.len() - fed);
+                buf.extend_from_slice(&encoded[fed..fed + n]);
+                fed += n;
+                if d.decode(&mut buf) == Ok(true) {
+                    break true;
+                }
+                let freed = d.compact(&mut buf);
+                buf.truncate(buf.len() - freed);
+                assert!(
+                    buf.len() <= d.decoded() + 3 + 6,
+                    "step {step}: {}",
+                    buf.len()
+                );
+                if fed >= 3 {
+                    assert_eq!(&buf[..3], b"2\r\n", "the first size line stays");
+                }
+                if fed == encoded.len() {
+                    break false;
+                }
+            };
+            assert!(done, "step {step}");
+            assert_eq!(d.body_range(), 3..10);
+            assert_eq!(&buf[d.body_range()], b"abcdefg");
+            buf.extend_from_slice(&encoded[fed..]);
+            assert_eq!(&buf[d.consumed()..], b"NEXT", "step {step}");
+        }
     }
 
     #[test]
@@ -396,7 +557,7 @@ mod tests {
         let mut whole = encoded.to_vec();
         let mut d = ChunkedDecoder::new(max_body, 64);
         let got = d.decode(&mut whole);
-        let whole_end = (d.decoded(), d.consumed());
+        let whole_end = (d.body_range(), d.consumed());
 
         let mut growing = encoded.to_vec();
         let mut g = ChunkedDecoder::new(max_body, 64);
@@ -409,8 +570,8 @@ mod tests {
         }
         assert_eq!(got, want, "{:?}", String::from_utf8_lossy(encoded));
         if got == Ok(true) {
-            assert_eq!(whole_end, (g.decoded(), g.consumed()));
-            assert_eq!(whole[..d.decoded()], growing[..g.decoded()]);
+            assert_eq!(whole_end, (g.body_range(), g.consumed()));
+            assert_eq!(whole[d.body_range()], growing[g.body_range()]);
         }
     }
 
@@ -456,6 +617,33 @@ mod tests {
             encoded.extend_from_slice(last);
             whole_equals_growing(&encoded, max_body);
         }
+    }
+
+    proptest::proptest! {
+        /// The size line's whole-line fast check against the per-byte one,
+        /// on lines of hex digits, CR, LF and other bytes, cut anywhere.
+        #[test]
+        fn plain_size_line_matches_the_checked_one(
+            bytes in proptest::collection::vec(
+                proptest::sample::select(b"0123456789abcdefABCDEFgG;\r\n ".to_vec()),
+                0..40,
+            ),
+        ) {
+            proptest::prop_assert_eq!(plain_size_line(&bytes), plain_size_line_short(&bytes));
+        }
+    }
+
+    #[test]
+    fn plain_size_line_at_its_limits() {
+        let mut line = vec![b'f'; PLAIN_DIGITS];
+        line.extend_from_slice(b"\r\n00000000000000000000");
+        let most = (1 << (4 * PLAIN_DIGITS)) - 1;
+        assert_eq!(plain_size_line(&line), Some((most, PLAIN_DIGITS + 2)));
+        line.insert(0, b'1'); // one digit more: left to the general path
+        assert_eq!(plain_size_line(&line), None);
+        assert_eq!(plain_size_line(b"0000000000000a\r\n  "), Some((10, 16)));
+        assert_eq!(plain_size_line(b"\r\n000000000000000000"), None);
+        assert_eq!(plain_size_line(b"4\rX000000000000000000"), None);
     }
 
     #[test]

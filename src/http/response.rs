@@ -314,12 +314,14 @@ impl ResponseReader {
             }
             let head_len = self.head.parsed.len;
             let data_len = self.buf.len();
+            let mut body_start = head_len;
             let done = match self.head.framing {
                 Framing::Empty => Some((0, 0)),
                 Framing::Length(n) => (data_len >= head_len + n).then_some((n, n)),
                 Framing::Chunked => {
                     let body = &mut self.buf.data_mut()[head_len..];
                     if self.decoder.decode(body)? {
+                        body_start += self.decoder.body_range().start;
                         Some((self.decoder.decoded(), self.decoder.consumed()))
                     } else {
                         let freed = self.decoder.compact(body);
@@ -344,7 +346,7 @@ impl ResponseReader {
                 }
                 return Ok(false);
             };
-            self.head.body = (head_len, body_len);
+            self.head.body = (body_start, body_len);
             self.consumed = head_len + encoded_len;
             self.in_body = false;
             if !self.pipelining && data_len > self.consumed {
