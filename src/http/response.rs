@@ -216,6 +216,20 @@ impl ResponseReader {
     /// [`BufferFull`](crate::buf::BufferFull) when not one byte fits.
     pub fn read(&mut self, bytes: &[u8]) -> Result<usize, crate::buf::BufferFull> {
         self.release();
+        let spare = self.buf.spare();
+        if bytes.len() <= spare.len() && !bytes.is_empty() {
+            // Room for all of it: the common case, one copy.
+            spare[..bytes.len()].copy_from_slice(bytes);
+            self.buf.filled(bytes.len());
+            return Ok(bytes.len());
+        }
+        self.read_more(bytes)
+    }
+
+    /// [`read`](Self::read) when `bytes` is empty or does not fit as the
+    /// buffer stands: compacts or grows it first.
+    #[inline(never)]
+    fn read_more(&mut self, bytes: &[u8]) -> Result<usize, crate::buf::BufferFull> {
         if bytes.is_empty() {
             return Ok(0);
         }
@@ -277,16 +291,17 @@ impl ResponseReader {
         }
     }
 
+    #[inline]
     fn release(&mut self) {
         if self.consumed > 0 {
             self.buf.advance(self.consumed);
             self.consumed = 0;
-        }
-        // One huge response must not pin its buffer for the connection's
-        // life: give it back once drained (this allocates, but only after
-        // a response at least 4x the configured buffer).
-        if self.buf.is_empty() && self.buf.capacity() > 4 * self.initial_capacity {
-            self.buf = ReadBuf::with_capacity(self.initial_capacity);
+            // One huge response must not pin its buffer for the
+            // connection's life: give it back once drained (this allocates,
+            // but only after a response at least 4x the configured buffer).
+            if self.buf.is_empty() && self.buf.capacity() > 4 * self.initial_capacity {
+                self.buf = ReadBuf::with_capacity(self.initial_capacity);
+            }
         }
     }
 
