@@ -72,6 +72,14 @@ impl ChunkedDecoder {
         }
     }
 
+    /// Makes the decoder ready for a new body, with the same limits.
+    pub(crate) fn reset(&mut self) {
+        self.state = State::Size;
+        self.start = 0;
+        self.decoded = 0;
+        self.scan = 0;
+    }
+
     /// Decoded body bytes so far: the length of
     /// [`body_range`](Self::body_range).
     pub fn decoded(&self) -> usize {
