@@ -124,14 +124,12 @@ impl ChunkedDecoder {
     /// Decodes what `body` holds (the body region as buffered so far, from
     /// its first encoded byte; it may only grow between calls). Returns
     /// whether the body is complete.
+    #[inline]
     pub fn decode(&mut self, body: &mut [u8]) -> Result<bool, ResponseError> {
-        if self.state == State::Size {
-            self.decode_plain_chunks(body);
-            if self.state == State::Done {
-                // The whole body on the fast path: skip the general loop's
-                // set-up.
-                return Ok(true);
-            }
+        if self.state == State::Size && self.decode_plain_chunks(body) {
+            // The whole body on the fast path: the general loop is not
+            // called at all.
+            return Ok(true);
         }
         self.decode_general(body)
     }
@@ -237,15 +235,16 @@ impl ChunkedDecoder {
     /// and a plain last chunk with no trailers. Stops, in state `Size`, at
     /// the first chunk that is anything else (not all there, an extension,
     /// over the body limit, malformed) and leaves it to the general path,
-    /// which decides it exactly as it would have without this one.
+    /// which decides it exactly as it would have without this one. Returns
+    /// whether the body is complete (state `Done`).
     #[inline]
-    fn decode_plain_chunks(&mut self, body: &mut [u8]) {
+    fn decode_plain_chunks(&mut self, body: &mut [u8]) -> bool {
         let (mut scan, mut decoded) = (self.scan, self.decoded);
         if decoded == 0 {
             // The first chunk: its data is decoded where it lies.
             let rest = &body[scan..];
             let Some((size, line)) = plain_size_line(rest) else {
-                return;
+                return false;
             };
             let end = line + size;
             if size == 0 {
@@ -253,17 +252,19 @@ impl ChunkedDecoder {
                     self.start = scan + line;
                     self.scan = scan + end + 2;
                     self.state = State::Done;
+                    return true;
                 }
-                return;
+                return false;
             }
             if size > self.max_body || rest.get(end..end + 2) != Some(b"\r\n") {
-                return;
+                return false;
             }
             self.start = scan + line;
             decoded = size;
             scan += end + 2;
         }
         let start = self.start;
+        let mut done = false;
         loop {
             let rest = &body[scan..];
             let Some((size, line)) = plain_size_line(rest) else {
@@ -274,6 +275,7 @@ impl ChunkedDecoder {
                 if rest.get(end..end + 2) == Some(b"\r\n") {
                     scan += end + 2;
                     self.state = State::Done;
+                    done = true;
                 }
                 break;
             }
@@ -285,6 +287,7 @@ impl ChunkedDecoder {
             scan += end + 2;
         }
         (self.scan, self.decoded) = (scan, decoded);
+        done
     }
 }
 
