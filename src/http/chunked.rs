@@ -322,6 +322,12 @@ fn plain_size_line(bytes: &[u8]) -> Option<(usize, usize)> {
     let Some(line) = bytes.first_chunk::<17>() else {
         return plain_size_line_short(bytes);
     };
+    // Two digits (a chunk of 16 to 255 bytes, or a smaller one padded):
+    // one test for both digits and one for the CRLF, no loop.
+    let (high, low) = (HEX[usize::from(line[0])], HEX[usize::from(line[1])]);
+    if high | low <= 15 && u16::from_ne_bytes([line[2], line[3]]) == u16::from_ne_bytes(*b"\r\n") {
+        return Some((usize::from(high << 4 | low), 4));
+    }
     let mut size = 0usize;
     let mut digits = 0;
     while digits < PLAIN_DIGITS {
@@ -644,6 +650,26 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The same on lines shaped like size lines: 1 to 17 digits, an
+        /// end that is often a CRLF, and enough bytes after it for the
+        /// whole-line check (the two-digit step among them).
+        #[test]
+        fn plain_size_line_matches_the_checked_one_on_size_lines(
+            digits in proptest::collection::vec(
+                proptest::sample::select(b"0123456789abcdefABCDEF".to_vec()),
+                1..18,
+            ),
+            end in proptest::sample::select(vec![&b"\r\n"[..], b"\r", b"\n", b";x\r\n", b" \r\n", b"g\r\n", b""]),
+            pad in 0usize..20,
+        ) {
+            let mut bytes = digits;
+            bytes.extend_from_slice(end);
+            bytes.extend(std::iter::repeat_n(b'7', pad));
+            proptest::prop_assert_eq!(plain_size_line(&bytes), plain_size_line_short(&bytes));
+        }
+    }
+
     #[test]
     fn plain_size_line_at_its_limits() {
         let mut line = vec![b'f'; PLAIN_DIGITS];
@@ -655,6 +681,10 @@ mod tests {
         assert_eq!(plain_size_line(b"0000000000000a\r\n  "), Some((10, 16)));
         assert_eq!(plain_size_line(b"\r\n000000000000000000"), None);
         assert_eq!(plain_size_line(b"4\rX000000000000000000"), None);
+        assert_eq!(plain_size_line(b"4F\r\n000000000000000"), Some((0x4f, 4)));
+        assert_eq!(plain_size_line(b"00\r\n000000000000000"), Some((0, 4)));
+        assert_eq!(plain_size_line(b"4g\r\n000000000000000"), None);
+        assert_eq!(plain_size_line(b"4F\rX000000000000000"), None);
     }
 
     #[test]
