@@ -267,6 +267,14 @@ impl ChunkedDecoder {
         let mut done = false;
         loop {
             let rest = &body[scan..];
+            if rest.len() < 17 && rest.starts_with(b"0\r\n\r\n") {
+                // The usual end: a plain last chunk, no trailers, and
+                // nothing after it yet.
+                scan += 5;
+                self.state = State::Done;
+                done = true;
+                break;
+            }
             let Some((size, line)) = plain_size_line(rest) else {
                 break;
             };
