@@ -325,7 +325,9 @@ impl ResponseReader {
                 }
                 self.informational_seen = false;
                 self.in_body = true;
-                self.decoder = ChunkedDecoder::new(self.max_body_size, self.max_head_size);
+                if self.head.framing == Framing::Chunked {
+                    self.decoder.reset();
+                }
             }
             let head_len = self.head.parsed.len;
             let data_len = self.buf.len();
