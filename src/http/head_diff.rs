@@ -411,6 +411,16 @@ mod tests {
             b"HTTP/1.2 200 OK\r\n\r\n",
             b"HTTP/1.",
             b"HTTP/1.1 200 OK\r\nA: b\r\nC: d\r\nE: f\r\n\r\n",
+            // Around the one-compare status line (`HTTP/1.1 200 OK` CRLF):
+            // after empty lines, and its near misses.
+            b"\r\n\r\nHTTP/1.1 200 OK\r\nA: b\r\n\r\n",
+            b"\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+            b"HTTP/1.1 200 OK\n\r\n",
+            b"HTTP/1.1 200 OK\r\r\n\r\n",
+            b"HTTP/1.1 200 Ok\r\n\r\n",
+            b"HTTP/1.1 200 OK \r\n\r\n",
+            b"HTTP/1.0 200 OK\r\n\r\n",
+            b"HTTP/1.1 201 OK\r\n\r\n",
         ];
         for case in cases {
             for len in 0..=case.len() {
