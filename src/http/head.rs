@@ -207,6 +207,12 @@ pub(super) fn parse_with<C: Classify>(
         let (colon, value_start, value_end, next) = match window.common(buf, pos) {
             Some((end, colon)) => (colon, colon + 2, end, end + 2),
             None => {
+                if buf.get(pos..pos + 2) == Some(b"\r\n") {
+                    // The blank line that ends the head.
+                    head.len = pos + 2;
+                    head.header_count = capacity - slots.len();
+                    return Ok(true);
+                }
                 // Any other common line: blanks to trim.
                 let (end, colon, next) = match window.field(buf, pos) {
                     Some((end, colon)) => (end, colon, end + 2),
