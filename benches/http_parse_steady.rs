@@ -8,6 +8,7 @@
 //! ```text
 //! cargo bench --bench http_parse_steady -- cl time 300     # ns per iteration
 //! cargo bench --bench http_parse_steady -- chunked time 300
+//! cargo bench --bench http_parse_steady -- cl-201 time 300   # 201 Created
 //! ```
 //!
 //! Without `time` it only runs N iterations, for instruction counts:
@@ -38,13 +39,20 @@ fn main() {
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
-    let chunked = args.first().map(String::as_str) == Some("chunked");
+    // `cl` or `chunked`; a `-201` suffix answers `201 Created` instead of
+    // `200 OK` (the status line the parser reads in one compare).
+    let mode = args.first().map_or("cl", String::as_str);
+    let chunked = mode.starts_with("chunked");
     let timed = args.get(1).map(String::as_str) == Some("time");
     let n: usize = args
         .get(if timed { 2 } else { 1 })
         .and_then(|s| s.parse().ok())
         .unwrap_or(1000);
-    let (wire, _) = http_wire::response(&http_wire::response_body(), chunked);
+    let (mut wire, _) = http_wire::response(&http_wire::response_body(), chunked);
+    if mode.ends_with("-201") {
+        let rest = wire.split_off(b"HTTP/1.1 200 OK".len());
+        wire = [&b"HTTP/1.1 201 Created"[..], &rest].concat();
+    }
     let mut reader = ResponseReader::builder().build();
     if timed {
         let mut best = f64::MAX;
