@@ -89,14 +89,9 @@ const REQUEST_CAPACITY: usize = 8 * 1024;
 
 /// A 256-byte JSON order body.
 fn json_body() -> Vec<u8> {
-    let head = r#"{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.00150","price":"64123.10","newClientOrderId":"x-7f3a9c2e41b8","recvWindow":5000,"timestamp":1700000000123,"pad":""#;
-    let mut s = String::from(head);
-    while s.len() < 256 - 2 {
-        s.push('z');
-    }
-    s.push_str("\"}");
-    assert_eq!(s.len(), 256);
-    s.into_bytes()
+    http_wire::json_256(
+        r#"{"symbol":"BTCUSDT","side":"BUY","type":"LIMIT","timeInForce":"GTC","quantity":"0.00150","price":"64123.10","newClientOrderId":"x-7f3a9c2e41b8","recvWindow":5000,"timestamp":1700000000123,"pad":""#,
+    )
 }
 
 /// A cheap non-cryptographic checksum (wrapping sum of 8-byte words), hex

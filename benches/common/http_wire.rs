@@ -4,9 +4,9 @@
 /// Chunks of a chunked body.
 const CHUNKS: usize = 4;
 
-/// A 256-byte JSON body shaped like an order-book answer.
-pub(crate) fn response_body() -> Vec<u8> {
-    let head = r#"{"lastUpdateId":1027024,"bids":[["64123.10","0.43100000"],["64123.00","1.20000000"]],"asks":[["64123.20","0.01200000"],["64123.50","2.50000000"]],"E":1700000000123,"T":1700000000120,"pad":""#;
+/// A 256-byte JSON object: `head` (which opens a last string field) padded
+/// with `z` and closed.
+pub(crate) fn json_256(head: &str) -> Vec<u8> {
     let mut s = String::from(head);
     while s.len() < 256 - 2 {
         s.push('z');
@@ -14,6 +14,13 @@ pub(crate) fn response_body() -> Vec<u8> {
     s.push_str("\"}");
     assert_eq!(s.len(), 256);
     s.into_bytes()
+}
+
+/// A 256-byte JSON body shaped like an order-book answer.
+pub(crate) fn response_body() -> Vec<u8> {
+    json_256(
+        r#"{"lastUpdateId":1027024,"bids":[["64123.10","0.43100000"],["64123.00","1.20000000"]],"asks":[["64123.20","0.01200000"],["64123.50","2.50000000"]],"E":1700000000123,"T":1700000000120,"pad":""#,
+    )
 }
 
 /// A 200 with 8 headers (one of them the framing header) and `body`,

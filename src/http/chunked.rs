@@ -670,9 +670,7 @@ mod tests {
         ) {
             proptest::prop_assert_eq!(plain_size_line(&bytes), plain_size_line_short(&bytes));
         }
-    }
 
-    proptest::proptest! {
         /// The same on lines shaped like size lines: 1 to 17 digits, an
         /// end that is often a CRLF, and enough bytes after it for the
         /// whole-line check (the two-digit step among them).

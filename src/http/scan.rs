@@ -502,29 +502,22 @@ mod tests {
     /// it gives one (it must then be the reference's), else the reference.
     fn read_line(window: Window, buf: &[u8], from: usize) -> Result<Line, TestCaseError> {
         let want = reference(buf, from);
-        if let Some((end, colon)) = window.field(buf, from) {
-            prop_assert_eq!(
-                Line {
-                    end,
-                    colon,
-                    name_ok: true
-                },
-                want,
-                "window at {}",
-                from
-            );
+        // A line the window settles has a well-formed name, and its end and
+        // colon are the reference's.
+        let settled = |(end, colon), which| {
+            let got = Line {
+                end,
+                colon,
+                name_ok: true,
+            };
+            prop_assert_eq!(got, want, "{} at {}", which, from);
+            Ok(())
+        };
+        if let Some(line) = window.field(buf, from) {
+            settled(line, "field")?;
         }
         if let Some((end, colon)) = window.common(buf, from) {
-            prop_assert_eq!(
-                Line {
-                    end,
-                    colon,
-                    name_ok: true
-                },
-                want,
-                "common at {}",
-                from
-            );
+            settled((end, colon), "common")?;
             // One SP after the colon and nothing to trim at either end
             // (value bytes hold no control byte but HTAB).
             let value = &buf[colon + 1..end];
