@@ -141,6 +141,7 @@ impl Window {
             && matches!(buf.get(end..), Some([b'\r', b'\n', ..])))
         .then_some((end, colon))
     }
+
     /// The commonest field line at `pos` (in the window's first chunk):
     /// what [`field`](Self::field) settles, narrowed to a colon followed
     /// by exactly one SP and a value that neither starts nor ends with SP
@@ -153,8 +154,8 @@ impl Window {
         let to_end = ((self.bad >> shift) as u64).trailing_zeros() as usize;
         let to_colon = ((self.odd >> shift) as u64).trailing_zeros() as usize;
         let (end, colon) = (pos + to_end, pos + to_colon);
-        // `0 < to_colon < to_end`, as in `field`. Offsets within the line
-        // from here, whose length bounds every read.
+        // `0 < to_colon < to_end`, as in `field`; then one bounds check,
+        // for the CRLF, covers every read below.
         if to_colon.wrapping_sub(1) >= to_end.wrapping_sub(1) {
             return None;
         }
