@@ -160,6 +160,7 @@ impl Window {
             return None;
         }
         let line = buf.get(..end + 2)?;
+        debug_assert!(pos < colon && colon < end && end + 2 == line.len());
         // SAFETY: `colon < end` (`to_colon < to_end` above), so every
         // index read here is below `end + 2`, the length of `line`.
         unsafe {
