@@ -30,7 +30,7 @@
 //! Never allocates, never reads outside the slice it is given.
 
 use super::error::ResponseError;
-use super::scan::{self, Classify, Window};
+use super::scan::{self, Classify, Masks};
 
 /// A header's position in the response, relative to its first byte.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -146,7 +146,6 @@ pub(super) fn parse_with<C: Classify>(
     let Some(mut pos) = skip_empty_lines(buf)? else {
         return Ok(false);
     };
-    let mut window = Window::new(classifier, buf);
     let (minor, status, reason);
     if buf.get(pos..pos + 17) == Some(b"HTTP/1.1 200 OK\r\n") {
         // The status line of nearly every answer, in one compare: what the
@@ -163,8 +162,7 @@ pub(super) fn parse_with<C: Classify>(
             None => return Ok(false),
             Some(b' ') => {
                 let start = pos + 1;
-                window = window.reach(classifier, buf, start);
-                let end = window
+                let end = Masks::at(classifier, buf, start)
                     .end(start)
                     .unwrap_or_else(|| scan::end_from(buf, start));
                 let Some(next) = line_end(buf, end)? else {
@@ -204,10 +202,9 @@ pub(super) fn parse_with<C: Classify>(
     let capacity = spans.len();
     let mut slots = spans.iter_mut();
     loop {
-        window = window.reach(classifier, buf, pos);
         // Nearly every line: `name: value` and CRLF, read off the masks
         // with nothing to trim.
-        let (colon, value_start, value_end, next) = match window.common(buf, pos) {
+        let (colon, value_start, value_end, next) = match scan::common(classifier, buf, pos) {
             Some((end, colon)) => (colon, colon + 2, end, end + 2),
             None => {
                 if buf.get(pos..pos + 2) == Some(b"\r\n") {
@@ -217,7 +214,7 @@ pub(super) fn parse_with<C: Classify>(
                     return Ok(true);
                 }
                 // Any other common line: blanks to trim.
-                let (end, colon, next) = match window.field(buf, pos) {
+                let (end, colon, next) = match Masks::at(classifier, buf, pos).field(buf, pos) {
                     Some((end, colon)) => (end, colon, end + 2),
                     // Any other line (a blank line ended by a bare LF
                     // among them) one byte at a time.
@@ -249,7 +246,7 @@ pub(super) fn parse_with<C: Classify>(
     }
 }
 
-/// A line [`Window::field`] does not settle, read one byte at a time.
+/// A line [`Masks::field`] does not settle, read one byte at a time.
 enum OtherLine {
     /// A field line: where its value bytes end, its colon, and where the
     /// next line starts.
@@ -264,7 +261,7 @@ enum OtherLine {
     Partial,
 }
 
-/// Reads a line the window does not settle: the blank line, a long line, a
+/// Reads a line the masks do not settle: the blank line, a long line, a
 /// name with a byte other than a letter, digit or `-`, an LF line end, or
 /// bytes that are no field line at all.
 #[cold]
