@@ -80,16 +80,6 @@ impl Masks {
         classify(classifier, buf, pos)
     }
 
-    /// The first non-value byte at or after `pos` (the masks' first byte),
-    /// if within 64 bytes.
-    #[inline(always)]
-    pub(super) fn end(self, pos: usize) -> Option<usize> {
-        match self.bad {
-            0 => None,
-            bad => Some(pos + bad.trailing_zeros() as usize),
-        }
-    }
-
     /// The common field line at `pos` (the masks' first byte), read off
     /// the masks: its end and its colon, if its name is made of letters,
     /// digits and `-`, so that the first byte that is none of those is the
@@ -132,15 +122,15 @@ pub(super) fn common<C: Classify>(classifier: C, buf: &[u8], pos: usize) -> Opti
     };
     let (to_end, to_colon) = match rest.get(..32) {
         Some(first) => match classifier.classify32(first) {
-            (bad, odd) if bad != 0 => {
+            Masks32 { bad, odd, .. } if bad != 0 => {
                 (bad.trailing_zeros() as usize, odd.trailing_zeros() as usize)
             }
-            (bad, odd) => match rest.get(32..64) {
+            Masks32 { bad, odd, .. } => match rest.get(32..64) {
                 Some(second) => {
-                    let (bad1, odd1) = classifier.classify32(second);
+                    let next = classifier.classify32(second);
                     (
-                        (u64::from(bad) | u64::from(bad1) << 32).trailing_zeros() as usize,
-                        (u64::from(odd) | u64::from(odd1) << 32).trailing_zeros() as usize,
+                        (u64::from(bad) | u64::from(next.bad) << 32).trailing_zeros() as usize,
+                        (u64::from(odd) | u64::from(next.odd) << 32).trailing_zeros() as usize,
                     )
                 }
                 None => tail(rest),
@@ -166,6 +156,21 @@ pub(super) fn common<C: Classify>(classifier: C, buf: &[u8], pos: usize) -> Opti
             && *line.get_unchecked(end - 1) > b' '
     }
     .then_some((end, colon))
+}
+
+/// The first non-value byte at or after `pos` within 32 bytes, and
+/// whether a byte before it is obs-text (0x80 and up): a reason phrase's
+/// end. `None` if it is further, or fewer than 32 bytes follow `pos`.
+#[inline(always)]
+pub(super) fn text_end<C: Classify>(
+    classifier: C,
+    buf: &[u8],
+    pos: usize,
+) -> Option<(usize, bool)> {
+    let m = classifier.classify32(buf.get(pos..)?.get(..32)?);
+    let to_end = m.bad.trailing_zeros();
+    // `to_end` is below 32 whenever `bad` is not 0.
+    (m.bad != 0).then(|| (pos + to_end as usize, m.high & ((1 << to_end) - 1) != 0))
 }
 
 /// The classifier every CPU of this target can run: SSE2 on x86_64, else
@@ -229,21 +234,33 @@ fn classify_padded<C: Classify>(classifier: C, rest: &[u8]) -> Masks {
     classifier.classify64(&padded)
 }
 
+/// The masks of 32 bytes: bit `i` stands for byte `i`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Masks32 {
+    /// Non-value bytes.
+    bad: u32,
+    /// Bytes other than letters, digits and `-`.
+    odd: u32,
+    /// Bytes from 0x80 up (obs-text).
+    high: u32,
+}
+
 /// One way of computing a chunk's masks. A value of the type is the proof
 /// that this CPU can run it.
 pub(super) trait Classify: Copy {
-    /// The non-value and odd masks of the first 32 bytes of `bytes` (at
-    /// least 32 long): bit `i` stands for byte `i`.
-    fn classify32(self, bytes: &[u8]) -> (u32, u32);
+    /// The masks of the first 32 bytes of `bytes` (at least 32 long).
+    fn classify32(self, bytes: &[u8]) -> Masks32;
 
     /// The masks of the first 64 bytes of `bytes` (at least 64 long).
     #[inline(always)]
     fn classify64(self, bytes: &[u8]) -> Masks {
-        let (bad0, odd0) = self.classify32(&bytes[..32]);
-        let (bad1, odd1) = self.classify32(&bytes[32..64]);
+        let (lo, hi) = (
+            self.classify32(&bytes[..32]),
+            self.classify32(&bytes[32..64]),
+        );
         Masks {
-            bad: u64::from(bad0) | u64::from(bad1) << 32,
-            odd: u64::from(odd0) | u64::from(odd1) << 32,
+            bad: u64::from(lo.bad) | u64::from(hi.bad) << 32,
+            odd: u64::from(lo.odd) | u64::from(hi.odd) << 32,
         }
     }
 
@@ -262,17 +279,20 @@ pub(super) struct Table;
 
 impl Classify for Table {
     #[inline(always)]
-    fn classify32(self, bytes: &[u8]) -> (u32, u32) {
-        bytes[..32]
-            .iter()
-            .enumerate()
-            .fold((0, 0), |(bad, odd), (i, &b)| {
-                let class = CLASSES[usize::from(b)];
-                (
-                    bad | u32::from(class & VALUE == 0) << i,
-                    odd | u32::from(class & COMMON == 0) << i,
-                )
-            })
+    fn classify32(self, bytes: &[u8]) -> Masks32 {
+        let none = Masks32 {
+            bad: 0,
+            odd: 0,
+            high: 0,
+        };
+        bytes[..32].iter().enumerate().fold(none, |m, (i, &b)| {
+            let class = CLASSES[usize::from(b)];
+            Masks32 {
+                bad: m.bad | u32::from(class & VALUE == 0) << i,
+                odd: m.odd | u32::from(class & COMMON == 0) << i,
+                high: m.high | u32::from(b >= 0x80) << i,
+            }
+        })
     }
 }
 
@@ -284,18 +304,25 @@ pub(super) struct Sse2;
 #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
 impl Classify for Sse2 {
     #[inline(always)]
-    fn classify32(self, bytes: &[u8]) -> (u32, u32) {
-        use std::arch::x86_64::_mm_loadu_si128;
+    fn classify32(self, bytes: &[u8]) -> Masks32 {
+        use std::arch::x86_64::{_mm_loadu_si128, _mm_movemask_epi8};
         assert!(bytes.len() >= 32);
         // SAFETY: the assert keeps both 16-byte loads inside `bytes`; SSE2
         // is part of every x86_64 target.
-        let ((bad0, common0), (bad1, common1)) = unsafe {
+        let (v0, v1) = unsafe {
             (
-                classes_sse2(_mm_loadu_si128(bytes.as_ptr().cast())),
-                classes_sse2(_mm_loadu_si128(bytes.as_ptr().add(16).cast())),
+                _mm_loadu_si128(bytes.as_ptr().cast()),
+                _mm_loadu_si128(bytes.as_ptr().add(16).cast()),
             )
         };
-        (bad0 | bad1 << 16, !(common0 | common1 << 16))
+        let ((bad0, common0), (bad1, common1)) = (classes_sse2(v0), classes_sse2(v1));
+        // SAFETY: SSE2 is part of every x86_64 target.
+        let (high0, high1) = unsafe { (_mm_movemask_epi8(v0), _mm_movemask_epi8(v1)) };
+        Masks32 {
+            bad: bad0 | bad1 << 16,
+            odd: !(common0 | common1 << 16),
+            high: high0 as u32 | (high1 as u32) << 16,
+        }
     }
 }
 
@@ -350,7 +377,7 @@ impl Classify for Avx2 {
     /// function or a closure: a `#[target_feature]` function cannot be
     /// forced inline, and a closure does not inherit the feature.)
     #[inline(always)]
-    fn classify32(self, bytes: &[u8]) -> (u32, u32) {
+    fn classify32(self, bytes: &[u8]) -> Masks32 {
         use std::arch::x86_64::{
             _mm_loadu_si128, _mm256_and_si256, _mm256_broadcastsi128_si256, _mm256_cmpeq_epi8,
             _mm256_cmpgt_epi8, _mm256_loadu_si256, _mm256_movemask_epi8, _mm256_or_si256,
@@ -373,10 +400,11 @@ impl Classify for Avx2 {
             // Class bytes are below 0x80: a signed compare is exact.
             let bad = _mm256_cmpgt_epi8(class, nibble);
             let none = _mm256_cmpeq_epi8(class, _mm256_setzero_si256());
-            (
-                _mm256_movemask_epi8(bad) as u32,
-                _mm256_movemask_epi8(_mm256_or_si256(bad, none)) as u32,
-            )
+            Masks32 {
+                bad: _mm256_movemask_epi8(bad) as u32,
+                odd: _mm256_movemask_epi8(_mm256_or_si256(bad, none)) as u32,
+                high: _mm256_movemask_epi8(v) as u32,
+            }
         }
     }
 
@@ -519,9 +547,17 @@ mod tests {
             prop_assert_eq!(value[1..].trim_ascii(), &value[1..], "common at {}", from);
             prop_assert_eq!(&buf[end..end + 2], b"\r\n", "common at {}", from);
         }
-        match masks.end(from) {
-            Some(end) => prop_assert_eq!(end, want.end, "masks end at {}", from),
-            None => prop_assert!(want.end >= from + 64, "no masks end at {}", from),
+        match text_end(c, buf, from) {
+            Some((end, obs_text)) => {
+                prop_assert_eq!(end, want.end, "text end at {}", from);
+                let want_obs = buf[from..end].iter().any(|&b| b >= 0x80);
+                prop_assert_eq!(obs_text, want_obs, "obs-text at {}", from);
+            }
+            None => prop_assert!(
+                want.end >= from + 32 || buf.len() < from + 32,
+                "no text end at {}",
+                from
+            ),
         }
         prop_assert_eq!(end_from(buf, from), want.end, "end_from {}", from);
         Ok(want)
@@ -572,6 +608,15 @@ mod tests {
                             c.classify64(&bytes),
                             Table.classify64(&bytes),
                             "{:#04x} at {} among {:#04x}",
+                            special,
+                            pos,
+                            filler
+                        );
+                        let half = &bytes[pos / 32 * 32..];
+                        prop_assert_eq!(
+                            c.classify32(half),
+                            Table.classify32(half),
+                            "{:#04x} at {} among {:#04x}, 32 bytes",
                             special,
                             pos,
                             filler
