@@ -156,7 +156,7 @@ pub(super) fn parse_with<C: Classify>(
         let Some(line) = status_line(buf, pos)? else {
             return Ok(false);
         };
-        (minor, status, reason, pos) = line;
+        (minor, status, reason, pos) = (line.minor, line.status, line.reason, line.next);
     }
 
     *head = ParsedHead {
@@ -219,8 +219,17 @@ pub(super) fn parse_with<C: Classify>(
     }
 }
 
-/// A status line other than `HTTP/1.1 200 OK` CRLF at `pos`: the minor
-/// version, the code, the reason phrase and where the next line starts.
+/// A status line as [`status_line`] reads it.
+struct StatusLine {
+    minor: u8,
+    status: u16,
+    /// The reason phrase, empty if it holds obs-text (as in httparse).
+    reason: (u32, u32),
+    /// Where the next line starts.
+    next: usize,
+}
+
+/// The status line at `pos`, when it is not `HTTP/1.1 200 OK` CRLF.
 ///
 /// Out of line, and with the classifier every CPU of the target has, so
 /// that the header loop of each parser is laid out the same whatever this
@@ -228,8 +237,7 @@ pub(super) fn parse_with<C: Classify>(
 /// against 32-byte boundaries moves the whole parse by about 8%.
 #[cold]
 #[inline(never)]
-#[allow(clippy::type_complexity)]
-fn status_line(buf: &[u8], pos: usize) -> Result<Option<(u8, u16, (u32, u32), usize)>, HeadError> {
+fn status_line(buf: &[u8], pos: usize) -> Result<Option<StatusLine>, HeadError> {
     let Some((minor, status)) = status_code(buf, pos)? else {
         return Ok(None);
     };
@@ -262,7 +270,12 @@ fn status_line(buf: &[u8], pos: usize) -> Result<Option<(u8, u16, (u32, u32), us
             None => return Ok(None),
         },
     };
-    Ok(Some((minor, status, reason, next)))
+    Ok(Some(StatusLine {
+        minor,
+        status,
+        reason,
+        next,
+    }))
 }
 
 /// A line [`Masks::field`] does not settle, read one byte at a time.
