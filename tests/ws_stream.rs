@@ -529,6 +529,41 @@ async fn a_failed_write_poisons_the_stream() {
     assert!(ws.flush().await.is_err());
 }
 
+#[tokio::test]
+async fn messages_read_before_a_failed_pong_are_still_handed_out() {
+    let (url, server) = raw_server(|mut tcp| async move {
+        // A ping, a message and a Close in one write, then a reset: the
+        // pong the client owes cannot be written.
+        let mut frames = vec![0x89, 0x01, b'p', 0x81, 0x05];
+        frames.extend_from_slice(b"order");
+        frames.extend_from_slice(&[0x88, 0x06, 0x03, 0xF0]);
+        frames.extend_from_slice(b"bye!");
+        tcp.write_all(&frames).await.unwrap();
+        socket2::SockRef::from(&tcp)
+            .set_linger(Some(Duration::ZERO))
+            .unwrap();
+        drop(tcp);
+    })
+    .await;
+    let mut ws = WsStream::builder().connect(&url).await.unwrap();
+    server.await.unwrap();
+    // Let the reset land before the pong is written (loopback is quick;
+    // the assertion on `Poisoned` below shows that it did).
+    tokio::time::sleep(Duration::from_millis(20)).await;
+    assert!(matches!(ws.recv().await, Ok(Some(Message::Ping(b"p")))));
+    // The pong's write fails here; what was already read still comes out,
+    // the peer's Close with its code and reason among it.
+    assert!(matches!(ws.recv().await, Ok(Some(Message::Text("order")))));
+    match ws.recv().await {
+        Ok(Some(Message::Close(Some(frame)))) => {
+            assert_eq!((frame.code, frame.reason), (CloseCode::from(1008), "bye!"));
+        }
+        other => panic!("expected the peer's Close, got {other:?}"),
+    }
+    let after = ws.send_text("late").await.unwrap_err();
+    assert!(matches!(after, WsError::Poisoned(_)), "{after}");
+}
+
 /// rcgen CA and a leaf for 127.0.0.1 and localhost: (CA DER, leaf DER, key DER).
 fn test_certs() -> (Vec<u8>, Vec<u8>, Vec<u8>) {
     use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};

@@ -24,7 +24,8 @@
 //!   read splits, spurious polls and dropped (cancelled) `recv`s; a
 //!   protocol error is the oracle's and comes after all its messages; EOF
 //!   comes only when the transport returned one, after every complete
-//!   message read; I/O errors only when injected; `Ok(None)` only right
+//!   message read; I/O errors only when injected, and a failed write's
+//!   only after every message read was handed out; `Ok(None)` only right
 //!   after the Close; after the first error or `Ok(None)`, every `recv`
 //!   fails the same way (`Closed` after `Ok(None)`);
 //! - a protocol error has queued the Close its code calls for by the time

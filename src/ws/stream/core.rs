@@ -347,6 +347,9 @@ pub(crate) struct ReadState {
     close_received: bool,
     finished: bool,
     failed: Option<WsError>,
+    /// A write of what this side owed (a pong, a heartbeat) failed: the
+    /// messages already read are handed out first, then this is the error.
+    write_failed: Option<WsError>,
     pub(crate) heartbeat: Option<Heartbeat>,
 }
 
@@ -360,6 +363,7 @@ impl ReadSide {
                 close_received: false,
                 finished: false,
                 failed: None,
+                write_failed: None,
                 heartbeat,
             },
         }
@@ -385,11 +389,15 @@ impl ReadSide {
             // heartbeat) and whatever else is queued goes out first, as far
             // as the socket takes it: answering never waits for the caller
             // to send.
-            if shared.write.has_pending() {
-                match shared.poll_flush(cx, Party::Reader) {
-                    Poll::Ready(Err(e)) if !st.close_received => return st.fail(e),
-                    _ => {}
-                }
+            if shared.write.has_pending()
+                && let Poll::Ready(Err(e)) = shared.poll_flush(cx, Party::Reader)
+                && !st.close_received
+                && st.write_failed.is_none()
+            {
+                // The connection is lost, but the messages already read
+                // (the peer's Close among them) are still the peer's: they
+                // are handed out before this error.
+                st.write_failed = Some(e);
             }
             if st.close_received {
                 // The closing handshake is over once our reply is out; a
@@ -422,6 +430,10 @@ impl ReadSide {
                     st.early = Vec::new();
                 }
                 continue;
+            }
+            // Every message read is out: now the write's error.
+            if let Some(e) = st.write_failed.take() {
+                return st.fail(e);
             }
             if st.eof {
                 return st.fail(WsError::ConnectionReset);
