@@ -324,6 +324,75 @@ async fn heartbeat_pings_go_out_and_a_silent_peer_times_out() {
     server.await.unwrap();
 }
 
+/// A peer that never answers: reads the client's frames until its Close
+/// and returns their opcodes.
+async fn silent_peer() -> (String, tokio::task::JoinHandle<Vec<u8>>) {
+    raw_server(|mut tcp| async move {
+        let mut ops = Vec::new();
+        loop {
+            let (op, _) = read_frame(&mut tcp).await;
+            ops.push(op);
+            if op == 0x8 {
+                return ops;
+            }
+        }
+    })
+    .await
+}
+
+fn idle_deadline() -> HeartbeatConfig {
+    HeartbeatConfig::default()
+        .interval(Duration::from_millis(20))
+        .idle_timeout(Duration::from_millis(200))
+}
+
+#[tokio::test]
+async fn after_the_idle_deadline_sends_fail_and_only_a_close_goes_out() {
+    let (url, server) = silent_peer().await;
+    let mut ws = WsStream::builder()
+        .heartbeat(idle_deadline())
+        .connect(&url)
+        .await
+        .unwrap();
+    let e = ws.recv().await.unwrap_err();
+    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
+    // The connection is dead: an order must not go out unseen.
+    let refused = ws.send_text("order").await.unwrap_err();
+    assert!(
+        matches!(refused, WsError::Timeout(TimeoutKind::Idle)),
+        "{refused}"
+    );
+    assert!(ws.send_ping(b"p").await.is_err());
+    ws.close(CloseCode::NORMAL, "").await.unwrap();
+    let ops = server.await.unwrap();
+    assert_eq!(ops.last(), Some(&0x8));
+    assert!(ops[..ops.len() - 1].iter().all(|&op| op == 0x9), "{ops:?}");
+}
+
+#[tokio::test]
+async fn after_the_split_reader_times_out_the_writer_refuses_sends() {
+    let (url, server) = silent_peer().await;
+    let ws = WsStream::builder()
+        .heartbeat(idle_deadline())
+        .connect(&url)
+        .await
+        .unwrap();
+    let (mut reader, mut writer) = ws.split();
+    let e = tokio::spawn(async move { reader.recv().await.map(|m| m.is_some()).unwrap_err() })
+        .await
+        .unwrap();
+    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
+    let refused = writer.send_text("order").await.unwrap_err();
+    assert!(
+        matches!(refused, WsError::Timeout(TimeoutKind::Idle)),
+        "{refused}"
+    );
+    writer.close(CloseCode::NORMAL, "").await.unwrap();
+    let ops = server.await.unwrap();
+    assert_eq!(ops.last(), Some(&0x8));
+    assert!(ops[..ops.len() - 1].iter().all(|&op| op == 0x9), "{ops:?}");
+}
+
 #[tokio::test]
 async fn a_stalled_feed_times_out_though_control_frames_flow() {
     let (url, server) = raw_server(|mut tcp| async move {

@@ -31,7 +31,8 @@
 //! - a protocol error has queued the Close its code calls for by the time
 //!   `recv` returns it;
 //! - sends: `Ok` unless a Close went out (`Closed`), a write failed
-//!   (`Io`, `Poisoned`), or the Close code may not be sent (`Encode`);
+//!   (`Io`, `Poisoned`), the Close code may not be sent (`Encode`), or,
+//!   for anything but a Close, `recv` failed (with `recv`'s error);
 //! - every byte written after the handshake head decodes (as the peer
 //!   would) into well-formed frames: the data frames are exactly the
 //!   messages whose send returned `Ok`, in order; the pongs answer handed
@@ -332,10 +333,16 @@ impl Run<'_> {
             OwnedMessage::Close(Some((code, _))) => !code.is_sendable(),
             _ => false,
         };
+        // After `recv` failed, only a Close may still go out.
+        let read_failed = match self.ended {
+            Some(End::Failed(name)) if !matches!(message, OwnedMessage::Close(_)) => Some(name),
+            _ => None,
+        };
         match &result {
             Ok(()) => {
                 assert!(!close_sent, "{message:?} sent after a Close");
                 assert!(!refused_code, "{message:?} sent");
+                assert!(read_failed.is_none(), "{message:?} sent after recv failed");
                 if matches!(message, OwnedMessage::Close(_)) {
                     self.owe_close(message);
                 } else {
@@ -344,6 +351,7 @@ impl Run<'_> {
             }
             Err(WsError::Closed) => assert!(close_sent, "send refused as Closed before a Close"),
             Err(WsError::Encode(_)) => assert!(refused_code, "{message:?} refused: {result:?}"),
+            Err(e) if read_failed == Some(e.name()) => {}
             Err(_) => self.check_write_result(&result),
         }
     }

@@ -73,6 +73,10 @@ pub(crate) struct WriteSide {
     deferred: Option<Deferred>,
     pub(crate) close: CloseState,
     poisoned: Option<io::ErrorKind>,
+    /// The read side failed for good (a deadline, a reset, a read error):
+    /// the connection is dead or unusable, so sends other than a Close
+    /// fail with that error instead of going out unseen.
+    read_failed: Option<WsError>,
     shut_down: bool,
     /// Bytes went to the transport since its last completed flush (TLS
     /// holds records until flushed).
@@ -99,6 +103,7 @@ impl WriteSide {
             deferred: None,
             close: CloseState::new(),
             poisoned: None,
+            read_failed: None,
             shut_down: false,
             needs_flush: false,
             parked: None,
@@ -138,6 +143,11 @@ impl WriteSide {
     #[inline]
     pub(crate) fn encode(&mut self, message: &Message<'_>) -> Result<bool, WsError> {
         self.check_sendable()?;
+        if let Some(e) = &self.read_failed
+            && !matches!(message, Message::Close(_))
+        {
+            return Err(e.again());
+        }
         let result = match *message {
             Message::Text(text) => self.writer.text(&mut self.out, text),
             Message::Binary(payload) => self.writer.binary(&mut self.out, payload),
@@ -404,7 +414,7 @@ impl ReadSide {
                 // peer that stops reading is bounded by the deadlines.
                 if shared.poll_shutdown(cx, Party::Reader).is_pending() {
                     if let Poll::Ready(Err(e)) = st.poll_heartbeat(shared, cx) {
-                        return st.fail(e);
+                        return st.fail(&mut shared.write, e);
                     }
                     return Poll::Pending;
                 }
@@ -433,16 +443,19 @@ impl ReadSide {
             }
             // Every message read is out: now the write's error.
             if let Some(e) = st.write_failed.take() {
-                return st.fail(e);
+                return st.fail(&mut shared.write, e);
             }
             if st.eof {
-                return st.fail(WsError::ConnectionReset);
+                return st.fail(&mut shared.write, WsError::ConnectionReset);
             }
             let spare = self.reader.spare();
             if spare.is_empty() {
                 // Cannot happen after `prepare` said no (the reader keeps
                 // room for a byte); never mistake it for EOF.
-                return st.fail(WsError::Io(io::Error::other("read buffer full")));
+                return st.fail(
+                    &mut shared.write,
+                    WsError::Io(io::Error::other("read buffer full")),
+                );
             }
             let mut buf = ReadBuf::new(spare);
             match Pin::new(&mut shared.io).poll_read(cx, &mut buf) {
@@ -464,11 +477,11 @@ impl ReadSide {
                     st.eof = true;
                     continue;
                 }
-                Poll::Ready(Err(e)) => return st.fail(WsError::Io(e)),
+                Poll::Ready(Err(e)) => return st.fail(&mut shared.write, WsError::Io(e)),
                 Poll::Pending => {}
             }
             match st.poll_heartbeat(shared, cx) {
-                Poll::Ready(Err(e)) => return st.fail(e),
+                Poll::Ready(Err(e)) => return st.fail(&mut shared.write, e),
                 // A beat was queued: flush it, read again.
                 Poll::Ready(Ok(())) => continue,
                 Poll::Pending => return Poll::Pending,
@@ -518,11 +531,15 @@ impl ReadState {
         shared.write.queue_close(Some(error.close_code()));
         shared.try_flush(cx, Party::Reader);
         self.failed = Some(WsError::Protocol(error.clone()));
+        shared.write.read_failed = Some(WsError::Protocol(error.clone()));
         WsError::Protocol(error)
     }
 
-    fn fail(&mut self, error: WsError) -> Poll<Result<bool, WsError>> {
+    /// Fails the read side for good, and the write side for everything
+    /// but a Close.
+    fn fail(&mut self, write: &mut WriteSide, error: WsError) -> Poll<Result<bool, WsError>> {
         self.failed = Some(error.again());
+        write.read_failed = Some(error.again());
         Poll::Ready(Err(error))
     }
 

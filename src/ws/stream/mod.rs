@@ -175,7 +175,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WsStream<S> {
     /// [`WsError::Encode`] when the message is larger than the write
     /// buffer's limit (nothing is sent; the stream stays usable),
     /// [`WsError::Closed`] after a Close was sent, [`WsError::Poisoned`]
-    /// after a failed write, [`WsError::Io`] when this write fails.
+    /// after a failed write, [`WsError::Io`] when this write fails, and
+    /// `recv`'s error once `recv` failed for good (a deadline, a reset: the
+    /// connection is dead; only a Close may still be sent).
     pub async fn send_text(&mut self, text: &str) -> Result<(), WsError> {
         self.send(Message::Text(text)).await
     }
