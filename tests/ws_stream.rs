@@ -394,44 +394,6 @@ async fn after_the_split_reader_times_out_the_writer_refuses_sends() {
 }
 
 #[tokio::test]
-async fn a_writer_waiting_on_a_full_socket_fails_when_the_reader_times_out() {
-    // The peer neither reads nor writes: the client's socket buffers fill
-    // up and the idle deadline fires.
-    let (url, server) = raw_server(|tcp| async move {
-        let _held = tcp;
-        std::future::pending::<()>().await;
-    })
-    .await;
-    let ws = WsStream::builder()
-        .heartbeat(idle_deadline())
-        .connect(&url)
-        .await
-        .unwrap();
-    let (mut reader, mut writer) = ws.split();
-    let sender = tokio::spawn(async move {
-        let payload = vec![0u8; 16 * 1024];
-        loop {
-            if let Err(e) = writer.send_binary(&payload).await {
-                return e;
-            }
-        }
-    });
-    let e = reader.recv().await.map(|m| m.is_some()).unwrap_err();
-    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
-    // Without the reader's word the writer would wait for the socket for
-    // ever; the bound here only keeps a regression from hanging the suite.
-    let refused = tokio::time::timeout(Duration::from_secs(10), sender)
-        .await
-        .expect("the blocked writer must learn of the dead connection")
-        .unwrap();
-    assert!(
-        matches!(refused, WsError::Timeout(TimeoutKind::Idle)),
-        "{refused}"
-    );
-    server.abort();
-}
-
-#[tokio::test]
 async fn a_stalled_feed_times_out_though_control_frames_flow() {
     let (url, server) = raw_server(|mut tcp| async move {
         for _ in 0..100 {

@@ -31,9 +31,8 @@
 //! - a protocol error has queued the Close its code calls for by the time
 //!   `recv` returns it;
 //! - sends: `Ok` unless a Close went out (`Closed`), a write failed
-//!   (`Io`, `Poisoned`), the Close code may not be sent (`Encode`), or
-//!   `recv` failed (then anything but a Close, and any write that would
-//!   wait for room, fails with `recv`'s error);
+//!   (`Io`, `Poisoned`), the Close code may not be sent (`Encode`), or,
+//!   for anything but a Close, `recv` failed (with `recv`'s error);
 //! - every byte written after the handshake head decodes (as the peer
 //!   would) into well-formed frames: the data frames are exactly the
 //!   messages whose send returned `Ok`, in order; the pongs answer handed

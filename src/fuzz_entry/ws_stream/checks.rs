@@ -211,12 +211,10 @@ impl Run<'_> {
         }
     }
 
-    /// A write-side result: an error only when a write failed, or, for a
-    /// write that had to wait, `recv`'s error once `recv` failed.
+    /// A write-side result: an error only when a write failed.
     pub(super) fn check_write_result(&self, result: &Result<(), WsError>) {
         match result {
             Ok(()) => {}
-            Err(e) if matches!(self.ended, Some(End::Failed(name)) if name == e.name()) => {}
             Err(WsError::Io(_) | WsError::Poisoned(_)) => {
                 assert!(
                     self.wire.borrow().write_failed,

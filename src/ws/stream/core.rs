@@ -73,10 +73,9 @@ pub(crate) struct WriteSide {
     deferred: Option<Deferred>,
     pub(crate) close: CloseState,
     poisoned: Option<io::ErrorKind>,
-    /// The read side failed for good (a deadline, a reset, a read or
-    /// protocol error): the connection is dead or unusable, so sends other
-    /// than a Close fail with that error instead of going out unseen, and
-    /// a writer that would wait for room fails with it instead.
+    /// The read side failed for good (a deadline, a reset, a read error):
+    /// the connection is dead or unusable, so sends other than a Close
+    /// fail with that error instead of going out unseen.
     read_failed: Option<WsError>,
     shut_down: bool,
     /// Bytes went to the transport since its last completed flush (TLS
@@ -242,15 +241,6 @@ impl WriteSide {
     fn wake_all(&self) {
         self.wakers.wake_by_ref();
     }
-
-    /// A write the socket cannot take yet: the writer waits for it, unless
-    /// the read side found the connection dead, which no wait will mend.
-    fn pending_unless_dead<T>(&self, party: Party) -> Poll<Result<T, WsError>> {
-        match &self.read_failed {
-            Some(e) if party == Party::Writer => Poll::Ready(Err(e.again())),
-            _ => Poll::Pending,
-        }
-    }
 }
 
 impl<S: AsyncWrite + Unpin> Shared<S> {
@@ -292,7 +282,7 @@ impl<S: AsyncWrite + Unpin> Shared<S> {
                     w.wake_all();
                     return Poll::Ready(Err(WsError::Io(e)));
                 }
-                Poll::Pending => return w.pending_unless_dead(party),
+                Poll::Pending => return Poll::Pending,
             }
         }
         // Drained: whoever else waited on the socket for this may go on.
@@ -322,7 +312,7 @@ impl<S: AsyncWrite + Unpin> Shared<S> {
                 self.write.wake_all();
                 Poll::Ready(Err(WsError::Io(e)))
             }
-            Poll::Pending => self.write.pending_unless_dead(party),
+            Poll::Pending => Poll::Pending,
         }
     }
 
@@ -542,7 +532,6 @@ impl ReadState {
         shared.try_flush(cx, Party::Reader);
         self.failed = Some(WsError::Protocol(error.clone()));
         shared.write.read_failed = Some(WsError::Protocol(error.clone()));
-        shared.write.wake_all();
         WsError::Protocol(error)
     }
 
@@ -551,8 +540,6 @@ impl ReadState {
     fn fail(&mut self, write: &mut WriteSide, error: WsError) -> Poll<Result<bool, WsError>> {
         self.failed = Some(error.again());
         write.read_failed = Some(error.again());
-        // A writer waiting for room learns it now.
-        write.wake_all();
         Poll::Ready(Err(error))
     }
 
