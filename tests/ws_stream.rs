@@ -340,57 +340,52 @@ async fn silent_peer() -> (String, tokio::task::JoinHandle<Vec<u8>>) {
     .await
 }
 
-fn idle_deadline() -> HeartbeatConfig {
-    HeartbeatConfig::default()
+/// A client whose idle deadline fires against [`silent_peer`].
+async fn idle_client(url: &str) -> WsStream<tickwire::tls::MaybeTls<TcpStream>> {
+    let heartbeat = HeartbeatConfig::default()
         .interval(Duration::from_millis(20))
-        .idle_timeout(Duration::from_millis(200))
+        .idle_timeout(Duration::from_millis(200));
+    WsStream::builder()
+        .heartbeat(heartbeat)
+        .connect(url)
+        .await
+        .unwrap()
+}
+
+fn assert_idle_timeout(e: &WsError) {
+    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
+}
+
+/// What [`silent_peer`] read: heartbeat pings, then the Close, and no
+/// data frame.
+fn assert_pings_then_close(ops: &[u8]) {
+    assert_eq!(ops.last(), Some(&0x8));
+    assert!(ops[..ops.len() - 1].iter().all(|&op| op == 0x9), "{ops:?}");
 }
 
 #[tokio::test]
 async fn after_the_idle_deadline_sends_fail_and_only_a_close_goes_out() {
     let (url, server) = silent_peer().await;
-    let mut ws = WsStream::builder()
-        .heartbeat(idle_deadline())
-        .connect(&url)
-        .await
-        .unwrap();
-    let e = ws.recv().await.unwrap_err();
-    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
+    let mut ws = idle_client(&url).await;
+    assert_idle_timeout(&ws.recv().await.unwrap_err());
     // The connection is dead: an order must not go out unseen.
-    let refused = ws.send_text("order").await.unwrap_err();
-    assert!(
-        matches!(refused, WsError::Timeout(TimeoutKind::Idle)),
-        "{refused}"
-    );
+    assert_idle_timeout(&ws.send_text("order").await.unwrap_err());
     assert!(ws.send_ping(b"p").await.is_err());
     ws.close(CloseCode::NORMAL, "").await.unwrap();
-    let ops = server.await.unwrap();
-    assert_eq!(ops.last(), Some(&0x8));
-    assert!(ops[..ops.len() - 1].iter().all(|&op| op == 0x9), "{ops:?}");
+    assert_pings_then_close(&server.await.unwrap());
 }
 
 #[tokio::test]
 async fn after_the_split_reader_times_out_the_writer_refuses_sends() {
     let (url, server) = silent_peer().await;
-    let ws = WsStream::builder()
-        .heartbeat(idle_deadline())
-        .connect(&url)
-        .await
-        .unwrap();
-    let (mut reader, mut writer) = ws.split();
+    let (mut reader, mut writer) = idle_client(&url).await.split();
     let e = tokio::spawn(async move { reader.recv().await.map(|m| m.is_some()).unwrap_err() })
         .await
         .unwrap();
-    assert!(matches!(e, WsError::Timeout(TimeoutKind::Idle)), "{e}");
-    let refused = writer.send_text("order").await.unwrap_err();
-    assert!(
-        matches!(refused, WsError::Timeout(TimeoutKind::Idle)),
-        "{refused}"
-    );
+    assert_idle_timeout(&e);
+    assert_idle_timeout(&writer.send_text("order").await.unwrap_err());
     writer.close(CloseCode::NORMAL, "").await.unwrap();
-    let ops = server.await.unwrap();
-    assert_eq!(ops.last(), Some(&0x8));
-    assert!(ops[..ops.len() - 1].iter().all(|&op| op == 0x9), "{ops:?}");
+    assert_pings_then_close(&server.await.unwrap());
 }
 
 #[tokio::test]
@@ -569,16 +564,17 @@ async fn connect_and_handshake_timeouts_fire() {
     assert!(matches!(e, WsError::InvalidUrl(_)), "{e}");
 }
 
+/// Closes `tcp` with a reset: RST, not FIN.
+fn reset(tcp: TcpStream) {
+    socket2::SockRef::from(&tcp)
+        .set_linger(Some(Duration::ZERO))
+        .unwrap();
+    drop(tcp);
+}
+
 #[tokio::test]
 async fn a_failed_write_poisons_the_stream() {
-    let (url, server) = raw_server(|tcp| async move {
-        // Reset the connection: RST, not FIN.
-        socket2::SockRef::from(&tcp)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(tcp);
-    })
-    .await;
+    let (url, server) = raw_server(|tcp| async move { reset(tcp) }).await;
     let mut ws = WsStream::builder().connect(&url).await.unwrap();
     server.await.unwrap();
     let payload = vec![0u8; 16 * 1024];
@@ -608,10 +604,7 @@ async fn messages_read_before_a_failed_pong_are_still_handed_out() {
         frames.extend_from_slice(&[0x88, 0x06, 0x03, 0xF0]);
         frames.extend_from_slice(b"bye!");
         tcp.write_all(&frames).await.unwrap();
-        socket2::SockRef::from(&tcp)
-            .set_linger(Some(Duration::ZERO))
-            .unwrap();
-        drop(tcp);
+        reset(tcp);
     })
     .await;
     let mut ws = WsStream::builder().connect(&url).await.unwrap();
